@@ -1,0 +1,224 @@
+/*
+ * config.c - one declarative table of settings: section, key, type, range
+ * and where it lives in struct config. The ini file may set any of them;
+ * anything else is an error naming the line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "util/util.h"
+
+enum cfg_type { CFG_STR, CFG_UINT, CFG_U32, CFG_SIZE, CFG_I64, CFG_INT,
+	CFG_LONG };
+
+struct cfg_entry {
+	const char *section;
+	const char *key;
+	enum cfg_type type;
+	int owned;		/* default set by the module's own
+				   *_defaults(), not by def/sdef */
+	size_t offset;
+	size_t size;		/* CFG_STR: buffer size */
+	int64_t min, max;
+	int64_t def;		/* numbers */
+	const char *sdef;	/* strings */
+};
+
+#define STR(s, k, f, d) { s, k, CFG_STR, 0, offsetof(struct config, f), \
+	sizeof(((struct config *)0)->f), 0, 0, 0, d }
+#define NUM(s, k, t, f, lo, hi, d) { s, k, t, 0, \
+	offsetof(struct config, f), 0, lo, hi, d, NULL }
+/* [sms] takes its defaults from sms_config_defaults(), the one place that
+ * knows them. */
+#define SMS_STR(k, f) { "sms", k, CFG_STR, 1, \
+	offsetof(struct config, sms.f), sizeof(((struct config *)0)->sms.f), \
+	0, 0, 0, NULL }
+#define SMS_NUM(k, t, f, lo, hi) { "sms", k, t, 1, \
+	offsetof(struct config, sms.f), 0, lo, hi, 0, NULL }
+
+static const struct cfg_entry cfg_table[] = {
+	STR("server", "listen", listen, "127.0.0.1:8080"),
+	STR("server", "templates", templates, ""),
+	NUM("server", "threads", CFG_UINT, http_threads, 0, 256, 0),
+	NUM("server", "connection_timeout", CFG_UINT, conn_timeout, 1, 3600,
+	    30),
+	NUM("server", "connection_limit", CFG_UINT, conn_limit, 1, 100000,
+	    1024),
+	NUM("server", "per_ip_connection_limit", CFG_UINT, per_ip_limit, 1,
+	    100000, 64),
+	NUM("server", "body_max", CFG_SIZE, body_max, 1024, 16 << 20,
+	    64 * 1024),
+	/* libmicrohttpd's memory per connection, which the request line
+	 * and headers must fit in (431 past it); its default. */
+	NUM("server", "header_max", CFG_SIZE, header_max, 8192, 1 << 20,
+	    32 * 1024),
+	NUM("server", "fields_max", CFG_SIZE, fields_max, 8, 1024, 64),
+	/* Our tokens are 1-2 KB; the SDK takes up to 16 KB. */
+	NUM("server", "token_max", CFG_SIZE, token_max, 1024, 65536, 8192),
+	/* RFC 9106 second recommended option is t=3, m=64 MiB; these are
+	 * the defaults, the operator tunes them to the hardware. */
+	NUM("password", "argon2_t_cost", CFG_U32, argon2_t_cost, 1, 64, 3),
+	NUM("password", "argon2_m_cost_kib", CFG_U32, argon2_m_cost_kib, 8,
+	    4 << 20, 65536),
+	NUM("password", "argon2_parallelism", CFG_U32, argon2_parallelism, 1,
+	    64, 1),
+	NUM("password", "workers", CFG_UINT, pool_workers, 0, 256, 0),
+	NUM("password", "queue", CFG_UINT, pool_queue, 1, 100000, 64),
+	NUM("tokens", "code_ttl", CFG_I64, code_ttl, 10, 600, 60),
+	NUM("tokens", "access_ttl", CFG_I64, access_ttl, 60, 86400, 600),
+	NUM("tokens", "id_ttl", CFG_I64, id_ttl, 60, 86400, 600),
+	NUM("tokens", "session_ttl", CFG_I64, session_ttl, 300, 7 * 86400,
+	    10 * 3600),
+	NUM("tokens", "flow_ttl", CFG_I64, flow_ttl, 60, 3600, 900),
+	/* A working day: sign in once in the morning (RFC 9700 4.14.2
+	 * wants a bounded family life). */
+	NUM("tokens", "refresh_ttl", CFG_I64, refresh_ttl, 300, 30 * 86400,
+	    8 * 3600),
+	NUM("tokens", "leeway", CFG_I64, leeway, 0, 300, 60),
+	/* Longer than /jwks' max-age (300 s) with room to spare. */
+	NUM("keys", "publish_delay", CFG_I64, publish_delay, 0, 30 * 86400,
+	    600),
+	/* Public-sector sign-in: password plus something held. */
+	NUM("policy", "employee_factors", CFG_UINT, employee_factors, 1, 2, 2),
+	NUM("limits", "signin_burst", CFG_UINT, signin_burst, 1, 10000, 20),
+	NUM("limits", "signin_refill_ms", CFG_UINT, signin_refill_ms, 1,
+	    3600000, 3000),
+	SMS_STR("gateway", gateway),		/* outbox | http */
+	SMS_STR("outbox", outbox),
+	SMS_STR("url", url),
+	SMS_STR("username", username),
+	SMS_STR("password", password),
+	SMS_STR("template", template_),
+	SMS_NUM("timeout_ms", CFG_LONG, timeout_ms, 100, 120000),
+	SMS_NUM("code_ttl", CFG_I64, code_ttl, 60, 1800),
+	SMS_NUM("max_attempts", CFG_INT, max_attempts, 1, 20),
+	SMS_NUM("resend_after", CFG_I64, resend_after, 0, 3600),
+	SMS_NUM("max_sends", CFG_INT, max_sends, 1, 50),
+	SMS_NUM("per_phone_hour", CFG_UINT, per_phone_hour, 1, 100000),
+	SMS_NUM("per_user_hour", CFG_UINT, per_user_hour, 1, 100000),
+	SMS_NUM("per_addr_hour", CFG_UINT, per_addr_hour, 1, 1000000),
+};
+
+#define CFG_N (sizeof(cfg_table) / sizeof(cfg_table[0]))
+
+static void
+cfg_store_num(struct config *cfg, const struct cfg_entry *e, int64_t v)
+{
+	char *p = (char *)cfg + e->offset;
+
+	switch (e->type) {
+	case CFG_UINT: *(unsigned *)(void *)p = (unsigned)v; break;
+	case CFG_U32: *(uint32_t *)(void *)p = (uint32_t)v; break;
+	case CFG_SIZE: *(size_t *)(void *)p = (size_t)v; break;
+	case CFG_I64: *(int64_t *)(void *)p = v; break;
+	case CFG_INT: *(int *)(void *)p = (int)v; break;
+	case CFG_LONG: *(long *)(void *)p = (long)v; break;
+	case CFG_STR: break;
+	}
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	sms_config_defaults(&cfg->sms);
+	for (i = 0; i < CFG_N; i++) {
+		const struct cfg_entry *e = &cfg_table[i];
+		if (e->owned)
+			continue;
+		if (e->type == CFG_STR)
+			str_copy((char *)cfg + e->offset, e->sdef, e->size);
+		else
+			cfg_store_num(cfg, e, e->def);
+	}
+}
+
+struct cfg_parse {
+	struct config *cfg;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static int
+cfg_set(const struct cfg_entry *e, struct cfg_parse *cp, const char *value)
+{
+	char *end;
+	long long v;
+
+	if (e->type == CFG_STR) {
+		if (strlen(value) >= e->size)
+			return -1;
+		str_copy((char *)cp->cfg + e->offset, value, e->size);
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < e->min ||
+	    v > e->max)
+		return -1;
+	cfg_store_num(cp->cfg, e, v);
+	return 0;
+}
+
+static int
+cfg_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct cfg_parse *cp = user;
+	size_t i;
+
+	for (i = 0; i < CFG_N; i++) {
+		const struct cfg_entry *e = &cfg_table[i];
+		if (strcmp(e->section, section) != 0 ||
+		    strcmp(e->key, name) != 0)
+			continue;
+		if (cfg_set(e, cp, value) == 0)
+			return 1;
+		if (e->type == CFG_STR)
+			snprintf(cp->err, cp->errlen, "[%s] %s: value too long",
+			    section, name);
+		else
+			snprintf(cp->err, cp->errlen,
+			    "[%s] %s: expected a whole number from %" PRId64
+			    " to %" PRId64, section, name, e->min, e->max);
+		cp->failed = 1;
+		return 0;
+	}
+	snprintf(cp->err, cp->errlen, "[%s] %s: unknown setting", section,
+	    name);
+	cp->failed = 1;
+	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct cfg_parse cp = { cfg, err, errlen, 0 };
+	char msg[256];
+	int rc;
+
+	msg[0] = '\0';
+	cp.err = msg;
+	cp.errlen = sizeof(msg);
+	rc = ini_parse(path, cfg_handler, &cp);
+	if (rc == 0)
+		return 0;
+	if (rc == -1)
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+	else if (cp.failed)
+		snprintf(err, errlen, "%s:%d: %s", path, rc, msg);
+	else
+		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+	return -1;
+}
