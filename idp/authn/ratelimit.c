@@ -19,6 +19,8 @@ struct rl_slot {
 
 struct ratelimit {
 	unsigned char key[32];
+	/* Read under a slot's stripe lock, written under all of them
+	 * (ratelimit_set): a take never sees half of a change. */
 	int64_t burst_ms;	/* burst * refill_ms */
 	int64_t refill_ms;
 	pthread_mutex_t lock[RL_STRIPES];
@@ -56,6 +58,36 @@ ratelimit_free(struct ratelimit *rl)
 		pthread_mutex_destroy(&rl->lock[i]);
 	OPENSSL_cleanse(rl->key, sizeof(rl->key));
 	free(rl);
+}
+
+int
+ratelimit_set(struct ratelimit *rl, unsigned burst, unsigned refill_ms)
+{
+	int64_t old_refill;
+	size_t i;
+	int j;
+
+	if (burst == 0 || refill_ms == 0)
+		return -1;
+	/* Every stripe, always in the same order: a take holds one at a
+	 * time, so this cannot deadlock with it. */
+	for (j = 0; j < RL_STRIPES; j++)
+		pthread_mutex_lock(&rl->lock[j]);
+	old_refill = rl->refill_ms;
+	rl->refill_ms = refill_ms;
+	rl->burst_ms = (int64_t)burst * refill_ms;
+	/* tokens_ms counts tokens in units of refill_ms: rescale, so an
+	 * address keeps as many tokens as it had. (At most 10^4 * 3.6*10^6
+	 * times 3.6*10^6 with the config's ranges: no overflow.) */
+	for (i = 0; i < RATELIMIT_SLOTS; i++) {
+		struct rl_slot *s = &rl->slot[i];
+		s->tokens_ms = s->tokens_ms * rl->refill_ms / old_refill;
+		if (s->tokens_ms > rl->burst_ms)
+			s->tokens_ms = rl->burst_ms;
+	}
+	for (j = RL_STRIPES - 1; j >= 0; j--)
+		pthread_mutex_unlock(&rl->lock[j]);
+	return 0;
 }
 
 /* HMAC-SHA256(key, addr): the first 16 bytes name the address, the next

@@ -169,16 +169,13 @@ serve_apply_due(struct idp *idp)
 		    rep.rows - rep.nerrors, rep.nerrors);
 }
 
-/* SIGHUP: the key folder now, and the configuration checked against
- * the one the server started with (ops_config_diff: each change is
- * logged as waiting for a restart; a file that does not load is
- * refused). */
+/* SIGHUP: the key folder now, and the configuration as it loads now:
+ * its live settings apply at once, the others are logged as waiting for
+ * a restart (idp_reload); a file that does not load changes nothing. */
 static void
-serve_reload(struct cli *c, struct idp *idp, const char *file,
-    const struct config *start)
+serve_reload(struct cli *c, struct idp *idp, const char *file)
 {
 	struct config *now = malloc(sizeof(*now));
-	size_t n;
 
 	log_info("reload: SIGHUP: keys %s",
 	    keyring_check(idp->keyring, clock_now(), 1) == KEYRING_REFUSED ?
@@ -188,17 +185,19 @@ serve_reload(struct cli *c, struct idp *idp, const char *file,
 	if (cli_config(c, file, now) == -1)
 		log_err("reload: the configuration does not load; the running "
 		    "one is kept");
-	else if ((n = ops_config_diff(start, now)) == 0)
-		log_info("reload: configuration unchanged");
+	else
+		(void)idp_reload(idp, now);
+	/* It may hold the SMS gateway's credentials. */
+	wipe(now, sizeof(*now));
 	free(now);
 }
 
 /* Waits for SIGINT/SIGTERM, sweeping expired records and applying due
- * registry changes meanwhile; SIGHUP reloads the signing keys and checks
- * the configuration. */
+ * registry changes meanwhile; SIGHUP reloads the signing keys and the
+ * configuration. */
 static void
 serve_wait(struct cli *c, struct idp *idp, const sigset_t *sigs,
-    const char *file, const struct config *start)
+    const char *file)
 {
 	struct timespec ts = { SWEEP_INTERVAL, 0 };
 	size_t removed;
@@ -209,7 +208,7 @@ serve_wait(struct cli *c, struct idp *idp, const sigset_t *sigs,
 		if (sig == SIGINT || sig == SIGTERM)
 			return;
 		if (sig == SIGHUP) {
-			serve_reload(c, idp, file, start);
+			serve_reload(c, idp, file);
 			continue;
 		}
 		if (sig != -1 || errno != EAGAIN)
@@ -221,14 +220,28 @@ serve_wait(struct cli *c, struct idp *idp, const sigset_t *sigs,
 	}
 }
 
+/* The signals serve_wait takes, blocked in the calling thread and so in
+ * every thread started after: call it before idp_open starts the pools
+ * and the logout sender. A thread that left them unblocked would take a
+ * signal whenever the main thread is busy (a sweep, a reload) and end
+ * the process by the default action. */
+static void
+serve_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
 static int
 serve_run(struct cli *c, struct idp *idp, const char *listen,
-    const char *file, const struct config *start)
+    const char *file, const sigset_t *sigs)
 {
 	struct http_server_config hc;
 	struct http_server *srv;
 	char addr[128], err[256], statics[600];
-	sigset_t sigs;
 
 	memset(&hc, 0, sizeof(hc));
 	if (listen_parse(listen, addr, sizeof(addr), &hc.port) == -1)
@@ -250,13 +263,6 @@ serve_run(struct cli *c, struct idp *idp, const char *listen,
 	hc.secure_cookies = idp->https;
 	hc.app = idp;
 	hc.on_done = metrics_on_done;
-	/* Threads started from here on inherit the blocked signals; only
-	 * serve_wait takes them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	/* Picks up `kleidi keys rotate` and keys that start or retire. */
 	if (keyring_watch(idp->keyring, KEYRING_WATCH_INTERVAL) == -1)
 		return cli_fail(c, "keys", "cannot watch the key folder");
@@ -266,7 +272,7 @@ serve_run(struct cli *c, struct idp *idp, const char *listen,
 	    idp->issuer, strchr(addr, ':') ? "[" : "", addr,
 	    strchr(addr, ':') ? "]" : "", http_server_port(srv));
 	(void)fflush(c->out);
-	serve_wait(c, idp, &sigs, file, start);
+	serve_wait(c, idp, sigs, file);
 	/* SIGTERM drains: no new connections, requests in flight (those
 	 * waiting on the password pool too) are answered, then exit 0. */
 	log_info("stopping: draining requests in flight");
@@ -283,6 +289,7 @@ cli_serve(struct cli *c, int argc, char **argv)
 		{ "config", &file, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 } };
 	struct config cfg;
 	struct idp idp;
+	sigset_t sigs;
 	char err[512];
 	int rc;
 
@@ -293,12 +300,13 @@ cli_serve(struct cli *c, int argc, char **argv)
 		    "or set KLEIDI_DATA") + 1;
 	if (cli_config(c, file, &cfg) == -1)
 		return 1;
+	serve_signals(&sigs);
 	if (idp_open(&idp, c->data, &cfg, templates_dir(&cfg), err,
 	    sizeof(err)) == -1)
 		return cli_fail(c, "start", "%s", err);
 	metrics_reset();
 	rc = serve_run(c, &idp, listen != NULL ? listen : cfg.listen, file,
-	    &cfg);
+	    &sigs);
 	idp_close(&idp);
 	return rc;
 }

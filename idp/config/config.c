@@ -18,30 +18,40 @@
 enum cfg_type { CFG_STR, CFG_UINT, CFG_U32, CFG_SIZE, CFG_I64, CFG_INT,
 	CFG_LONG };
 
+/* Flags. CFG_LIVE: SIGHUP applies a new value in a running server
+ * (settings.h); the others wait for a restart, because they are baked in
+ * at start: the HTTP daemon's limits, the pools, the templates, argon2
+ * (whose memory cost the pool's size is planned around). */
+#define CFG_OWNED 1		/* default set by the module's own
+				   *_defaults(), not by def/sdef */
+#define CFG_LIVE 2
+
 struct cfg_entry {
 	const char *section;
 	const char *key;
 	enum cfg_type type;
-	int owned;		/* default set by the module's own
-				   *_defaults(), not by def/sdef */
+	unsigned flags;
 	size_t offset;
-	size_t size;		/* CFG_STR: buffer size */
+	size_t size;		/* bytes in struct config */
 	int64_t min, max;
 	int64_t def;		/* numbers */
 	const char *sdef;	/* strings */
 };
 
+#define FIELD_SIZE(f) sizeof(((struct config *)0)->f)
 #define STR(s, k, f, d) { s, k, CFG_STR, 0, offsetof(struct config, f), \
-	sizeof(((struct config *)0)->f), 0, 0, 0, d }
-#define NUM(s, k, t, f, lo, hi, d) { s, k, t, 0, \
-	offsetof(struct config, f), 0, lo, hi, d, NULL }
+	FIELD_SIZE(f), 0, 0, 0, d }
+#define NUMF(s, k, t, f, lo, hi, d, fl) { s, k, t, fl, \
+	offsetof(struct config, f), FIELD_SIZE(f), lo, hi, d, NULL }
+#define NUM(s, k, t, f, lo, hi, d) NUMF(s, k, t, f, lo, hi, d, 0)
+#define LIVE(s, k, t, f, lo, hi, d) NUMF(s, k, t, f, lo, hi, d, CFG_LIVE)
 /* [sms] takes its defaults from sms_config_defaults(), the one place that
- * knows them. */
-#define SMS_STR(k, f) { "sms", k, CFG_STR, 1, \
-	offsetof(struct config, sms.f), sizeof(((struct config *)0)->sms.f), \
-	0, 0, 0, NULL }
-#define SMS_NUM(k, t, f, lo, hi) { "sms", k, t, 1, \
-	offsetof(struct config, sms.f), 0, lo, hi, 0, NULL }
+ * knows them. All of it is live: the codes' settings are copied into
+ * struct sms, and the gateway's are swapped inside it (sms.h). */
+#define SMS_STR(k, f) { "sms", k, CFG_STR, CFG_OWNED | CFG_LIVE, \
+	offsetof(struct config, sms.f), FIELD_SIZE(sms.f), 0, 0, 0, NULL }
+#define SMS_NUM(k, t, f, lo, hi) { "sms", k, t, CFG_OWNED | CFG_LIVE, \
+	offsetof(struct config, sms.f), FIELD_SIZE(sms.f), lo, hi, 0, NULL }
 
 static const struct cfg_entry cfg_table[] = {
 	STR("server", "listen", listen, "127.0.0.1:8080"),
@@ -71,24 +81,24 @@ static const struct cfg_entry cfg_table[] = {
 	    64, 1),
 	NUM("password", "workers", CFG_UINT, pool_workers, 0, 256, 0),
 	NUM("password", "queue", CFG_UINT, pool_queue, 1, 100000, 64),
-	NUM("tokens", "code_ttl", CFG_I64, code_ttl, 10, 600, 60),
-	NUM("tokens", "access_ttl", CFG_I64, access_ttl, 60, 86400, 600),
-	NUM("tokens", "id_ttl", CFG_I64, id_ttl, 60, 86400, 600),
-	NUM("tokens", "session_ttl", CFG_I64, session_ttl, 300, 7 * 86400,
+	LIVE("tokens", "code_ttl", CFG_I64, code_ttl, 10, 600, 60),
+	LIVE("tokens", "access_ttl", CFG_I64, access_ttl, 60, 86400, 600),
+	LIVE("tokens", "id_ttl", CFG_I64, id_ttl, 60, 86400, 600),
+	LIVE("tokens", "session_ttl", CFG_I64, session_ttl, 300, 7 * 86400,
 	    10 * 3600),
-	NUM("tokens", "flow_ttl", CFG_I64, flow_ttl, 60, 3600, 900),
+	LIVE("tokens", "flow_ttl", CFG_I64, flow_ttl, 60, 3600, 900),
 	/* A working day: sign in once in the morning (RFC 9700 4.14.2
 	 * wants a bounded family life). */
-	NUM("tokens", "refresh_ttl", CFG_I64, refresh_ttl, 300, 30 * 86400,
+	LIVE("tokens", "refresh_ttl", CFG_I64, refresh_ttl, 300, 30 * 86400,
 	    8 * 3600),
-	NUM("tokens", "leeway", CFG_I64, leeway, 0, 300, 60),
+	LIVE("tokens", "leeway", CFG_I64, leeway, 0, 300, 60),
 	/* Longer than /jwks' max-age (300 s) with room to spare. */
-	NUM("keys", "publish_delay", CFG_I64, publish_delay, 0, 30 * 86400,
+	LIVE("keys", "publish_delay", CFG_I64, publish_delay, 0, 30 * 86400,
 	    600),
 	/* Public-sector sign-in: password plus something held. */
-	NUM("policy", "employee_factors", CFG_UINT, employee_factors, 1, 2, 2),
-	NUM("limits", "signin_burst", CFG_UINT, signin_burst, 1, 10000, 20),
-	NUM("limits", "signin_refill_ms", CFG_UINT, signin_refill_ms, 1,
+	LIVE("policy", "employee_factors", CFG_UINT, employee_factors, 1, 2, 2),
+	LIVE("limits", "signin_burst", CFG_UINT, signin_burst, 1, 10000, 20),
+	LIVE("limits", "signin_refill_ms", CFG_UINT, signin_refill_ms, 1,
 	    3600000, 3000),
 	SMS_STR("gateway", gateway),		/* outbox | http */
 	SMS_STR("outbox", outbox),
@@ -133,7 +143,7 @@ config_defaults(struct config *cfg)
 	sms_config_defaults(&cfg->sms);
 	for (i = 0; i < CFG_N; i++) {
 		const struct cfg_entry *e = &cfg_table[i];
-		if (e->owned)
+		if (e->flags & CFG_OWNED)
 			continue;
 		if (e->type == CFG_STR)
 			str_copy((char *)cfg + e->offset, e->sdef, e->size);
@@ -221,4 +231,38 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	else
 		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
 	return -1;
+}
+
+size_t
+config_diff(const struct config *a, const struct config *b,
+    config_diff_fn fn, void *arg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < CFG_N; i++) {
+		const struct cfg_entry *e = &cfg_table[i];
+		const char *pa = (const char *)a + e->offset;
+		const char *pb = (const char *)b + e->offset;
+		/* A string's bytes past its NUL are not part of it. */
+		if (e->type == CFG_STR ? strncmp(pa, pb, e->size) == 0 :
+		    memcmp(pa, pb, e->size) == 0)
+			continue;
+		if (fn != NULL)
+			fn(e->section, e->key, (e->flags & CFG_LIVE) != 0, arg);
+		n++;
+	}
+	return n;
+}
+
+void
+config_take_live(struct config *run, const struct config *file)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_N; i++) {
+		const struct cfg_entry *e = &cfg_table[i];
+		if (e->flags & CFG_LIVE)
+			memcpy((char *)run + e->offset,
+			    (const char *)file + e->offset, e->size);
+	}
 }

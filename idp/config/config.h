@@ -57,4 +57,16 @@ void config_defaults(struct config *cfg);
 int config_load(struct config *cfg, const char *path, char *err,
     size_t errlen);
 
+/* Calls fn (when not NULL) for each setting whose value differs between a
+ * and b, with its ini section and key and whether a running server
+ * applies it on SIGHUP (live) or only at a restart; returns how many
+ * differ. Values are not passed: some are secrets. */
+typedef void (*config_diff_fn)(const char *section, const char *key,
+    int live, void *arg);
+size_t config_diff(const struct config *a, const struct config *b,
+    config_diff_fn fn, void *arg);
+/* Copies the live settings of file into run; the restart-only ones keep
+ * run's values. */
+void config_take_live(struct config *run, const struct config *file);
+
 #endif

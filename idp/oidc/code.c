@@ -36,6 +36,7 @@ code_issue(struct idp *idp, const struct flow *flow, const struct session *s,
     char code[RAND_TOKEN_LEN])
 {
 	struct store_txn *txn;
+	struct settings *st;
 	struct authcode c;
 
 	memset(&c, 0, sizeof(c));
@@ -54,7 +55,9 @@ code_issue(struct idp *idp, const struct flow *flow, const struct session *s,
 	str_copy(c.claims_ui, flow->claims_ui, sizeof(c.claims_ui));
 	c.auth_time = s->auth_time;
 	c.amr = s->amr;
-	c.expires = clock_now() + idp->cfg.code_ttl;
+	st = settings_get(idp->settings);
+	c.expires = clock_now() + st->cfg.code_ttl;
+	settings_put(st);
 	if (store_begin(idp->store, 1, &txn) != STORE_OK)
 		return -1;
 	/* The session now has signed in to this app: its end is the app's

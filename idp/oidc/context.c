@@ -1,5 +1,5 @@
-/* context.c - the provider's context, built once at start, and its
- * routes. */
+/* context.c - the provider's context, built once at start and retuned
+ * on SIGHUP (idp_reload), and its routes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +80,11 @@ idp_open_keys(struct idp *idp, char *err, size_t errlen)
 	struct keyring *k;
 
 	snprintf(path, sizeof(path), "%s/keys", idp->data_dir);
-	idp->tokens = (struct token_issuer){ NULL, idp->issuer,
-		idp->cfg.access_ttl, idp->cfg.id_ttl, KEY_ES256, { 0 } };
+	/* No lifetimes: SIGHUP changes them, so they come from the settings
+	 * at each issue (idp_token_issuer). 0 here makes any token signed
+	 * without them expire at once, never live too long. */
+	idp->tokens = (struct token_issuer){ NULL, idp->issuer, 0, 0,
+		KEY_ES256, { 0 } };
 	idp->keyring = keyring_open(path, idp->issuer, &idp->tokens,
 	    clock_now(), err, errlen);
 	if (idp->keyring == NULL)
@@ -112,19 +115,28 @@ idp_derive_keys(struct idp *idp)
 	return rc;
 }
 
-/* The second-factor and audit services, all keyed from the master key. */
+/* The SMS outbox "" stands for DATA/sms-outbox. */
 static int
-idp_open_factors(struct idp *idp, char *err, size_t errlen)
+idp_sms_outbox(const struct idp *idp, struct sms_config *sc, char *err,
+    size_t errlen)
 {
-	struct sms_config *sc = &idp->cfg.sms;
-
 	if (sc->outbox[0] == '\0' &&
 	    (size_t)snprintf(sc->outbox, sizeof(sc->outbox), "%s/sms-outbox",
 	    idp->data_dir) >= sizeof(sc->outbox)) {
 		err_set(err, errlen, "SMS outbox path too long");
 		return -1;
 	}
-	if ((idp->sms_gw = sms_gateway_new(sc, err, errlen)) == NULL)
+	return 0;
+}
+
+/* The second-factor and audit services, all keyed from the master key. */
+static int
+idp_open_factors(struct idp *idp, char *err, size_t errlen)
+{
+	struct sms_config *sc = &idp->cfg.sms;
+
+	if (idp_sms_outbox(idp, sc, err, errlen) == -1 ||
+	    (idp->sms_gw = sms_gateway_new(sc, err, errlen)) == NULL)
 		return -1;
 	if (idp_derive_keys(idp) == -1) {
 		err_set(err, errlen, "cannot derive keys from the master key");
@@ -135,7 +147,10 @@ idp_open_factors(struct idp *idp, char *err, size_t errlen)
 	/* Sends wait on the network, not the CPU: more workers than cores,
 	 * and a queue that bounds how many wait. */
 	idp->io = pool_new(4, 256);
-	if (idp->rl == NULL || idp->io == NULL) {
+	/* After the outbox is resolved: the snapshot is what is in
+	 * effect. */
+	idp->settings = settings_new(&idp->cfg);
+	if (idp->rl == NULL || idp->io == NULL || idp->settings == NULL) {
 		err_set(err, errlen, "cannot start the sign-in services");
 		return -1;
 	}
@@ -191,6 +206,7 @@ idp_close(struct idp *idp)
 	pool_free(idp->io);
 	pool_free(idp->pool);
 	ratelimit_free(idp->rl);
+	settings_free(idp->settings);
 	sms_clear(&idp->sms);
 	sms_gateway_free(idp->sms_gw);
 	factor_keys_clear(&idp->factors);
@@ -202,4 +218,66 @@ idp_close(struct idp *idp)
 	store_close(idp->store);
 	free(idp->discovery);
 	memset(idp, 0, sizeof(*idp));
+}
+
+void
+idp_token_issuer(const struct keyring *k, const struct settings *st,
+    struct token_issuer *out)
+{
+	*out = k->tokens;
+	out->access_ttl = st->cfg.access_ttl;
+	out->id_ttl = st->cfg.id_ttl;
+}
+
+/* The live settings of file into a new snapshot, the SMS service and
+ * gateway and the rate limit; the caller has checked what can refuse.
+ * Each piece swaps on its own: a request may meet the new lifetimes and
+ * the old SMS caps for an instant, never half of either. */
+static int
+idp_apply(struct idp *idp, const struct settings *old,
+    const struct config *file, struct sms_gateway *gw)
+{
+	struct config next = old->cfg;
+	int rc = -1;
+
+	config_take_live(&next, file);
+	if (settings_swap(idp->settings, &next) == -1) {
+		sms_gateway_free(gw);
+		goto done;
+	}
+	sms_gateway_replace(idp->sms_gw, gw);
+	(void)sms_configure(&idp->sms, &next.sms);	/* checked */
+	if (next.signin_burst != old->cfg.signin_burst ||
+	    next.signin_refill_ms != old->cfg.signin_refill_ms)
+		(void)ratelimit_set(idp->rl, next.signin_burst,
+		    next.signin_refill_ms);
+	rc = 0;
+done:
+	wipe(&next, sizeof(next));
+	return rc;
+}
+
+int
+idp_reload(struct idp *idp, struct config *file)
+{
+	struct sms_gateway *gw;
+	struct settings *old;
+	char err[512];
+	int rc;
+
+	/* What can refuse comes first, so that a refusal changes nothing. */
+	if (idp_sms_outbox(idp, &file->sms, err, sizeof(err)) == -1 ||
+	    sms_config_check(&file->sms, err, sizeof(err)) == -1 ||
+	    (gw = sms_gateway_new(&file->sms, err, sizeof(err))) == NULL) {
+		log_err("reload: %s; the running configuration is kept", err);
+		return -1;
+	}
+	old = settings_get(idp->settings);
+	if ((rc = idp_apply(idp, old, file, gw)) == -1)
+		log_err("reload: out of memory; the running configuration is "
+		    "kept");
+	else if (ops_config_diff(&old->cfg, file) == 0)
+		log_info("reload: configuration unchanged");
+	settings_put(old);
+	return rc;
 }

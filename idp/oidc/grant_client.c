@@ -30,6 +30,8 @@ grant_client(struct idp *idp, struct http_request *req,
 	json_t *roles = NULL;
 	char *at = NULL;
 	struct keyring *k = NULL;
+	struct settings *st = NULL;
+	struct token_issuer ti;
 	struct buf body;
 
 	if (a->public_client) {
@@ -47,15 +49,17 @@ grant_client(struct idp *idp, struct http_request *req,
 		return;
 	}
 	k = keyring_get(idp->keyring);
+	st = settings_get(idp->settings);
+	idp_token_issuer(k, st, &ti);
 	buf_init(&body, 16 * 1024);
 	/* The answer is printed, not built as a json_t and dumped: a JWS is
 	 * base64url and dots, nothing to escape, and this is the
 	 * service-to-service hot path (tests/bench). */
 	if ((roles = grant_client_roles(idp, a)) == NULL ||
-	    (at = token_issue_client(&k->tokens, a, roles, clock_now())) ==
-	    NULL || buf_printf(&body, "{\"access_token\":\"%s\","
+	    (at = token_issue_client(&ti, a, roles, clock_now())) == NULL ||
+	    buf_printf(&body, "{\"access_token\":\"%s\","
 	    "\"token_type\":\"Bearer\",\"expires_in\":%lld}", at,
-	    (long long)idp->tokens.access_ttl) == -1) {
+	    (long long)ti.access_ttl) == -1) {
 		token_error(resp, 500, "server_error", NULL);
 		goto done;
 	}
@@ -68,5 +72,7 @@ done:
 	buf_free(&body);
 	free(at);
 	json_decref(roles);
+	wipe(&ti, sizeof(ti));
+	settings_put(st);
 	keyring_put(k);
 }

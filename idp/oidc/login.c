@@ -62,6 +62,7 @@ flow_start(struct idp *idp, struct http_request *req,
     struct http_response *resp, struct flow *f, char handle[RAND_TOKEN_LEN])
 {
 	struct store_txn *txn;
+	struct settings *st;
 	int64_t now = clock_now();
 
 	if (login_browser(req, resp, f->browser_hash) == -1 ||
@@ -69,7 +70,9 @@ flow_start(struct idp *idp, struct http_request *req,
 		return -1;
 	secret_hash(handle, f->hash);
 	f->created = now;
-	f->expires = now + idp->cfg.flow_ttl;
+	st = settings_get(idp->settings);
+	f->expires = now + st->cfg.flow_ttl;
+	settings_put(st);
 	if (store_begin(idp->store, 1, &txn) != STORE_OK)
 		return -1;
 	if (store_flow_put(txn, f) != STORE_OK) {

@@ -13,6 +13,7 @@
 #include "authn/factor.h"
 #include "authn/ratelimit.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "http/http.h"
 #include "keyring.h"
 #include "keys.h"
@@ -31,9 +32,17 @@
 #define SCOPE_ADMIN "kleidi:admin"
 
 /* Everything a request may need, built once by idp_open. Immutable while
- * serving but for what the store and the pool guard themselves. */
+ * serving but for what guards itself: the store, the pools, the keyring,
+ * the settings, and the services SIGHUP retunes (rl, sms, sms_gw). */
 struct idp {
+	/* The configuration the server started with, never written while
+	 * serving: read the restart-only settings here (HTTP limits, pools,
+	 * argon2, templates). */
 	struct config cfg;
+	/* The settings as they are now, replaced on SIGHUP (settings.h):
+	 * read every live setting (lifetimes, policy, limits) from
+	 * settings_get(idp->settings), never from cfg. */
+	struct settings_holder *settings;
 	char issuer[URI_SIZE];
 	int https;			/* issuer is https: Secure cookies */
 	char data_dir[512];
@@ -46,12 +55,13 @@ struct idp {
 	struct pool *pool;		/* argon2id */
 	struct pool *io;		/* slow I/O: the SMS gateway */
 	struct authn authn;
-	/* Lifetimes and the pairwise key; keys is NULL: sign with the
-	 * tokens of keyring_get(idp->keyring). */
+	/* The issuer and the pairwise key (for token_sub_for); keys is
+	 * NULL and the lifetimes 0: tokens are signed with the issuer
+	 * idp_token_issuer builds from the keyring and the settings. */
 	struct token_issuer tokens;
 	struct audit audit;
 	struct factor_keys factors;
-	struct sms_gateway *sms_gw;
+	struct sms_gateway *sms_gw;	/* its settings swap inside it */
 	struct sms sms;
 	struct ratelimit *rl;		/* sign-in attempts per address */
 	unsigned char csrf_key[32];	/* account forms' tokens */
@@ -64,6 +74,18 @@ struct idp {
 int idp_open(struct idp *idp, const char *data_dir, const struct config *cfg,
     const char *templates_dir, char *err, size_t errlen);
 void idp_close(struct idp *idp);
+/* SIGHUP with file, the configuration as it loads now: applies its live
+ * settings (config.h) - a new settings snapshot, the SMS code settings and
+ * gateway, the sign-in rate limit - and logs each change, applied or
+ * waiting for a restart. When the SMS settings are unusable (a gateway
+ * that would not start) nothing changes: -1, logged. file's SMS outbox is
+ * resolved in place. */
+int idp_reload(struct idp *idp, struct config *file);
+/* The issuer of tokens signed now: k's keys and pairwise key with st's
+ * lifetimes, for the request holding both. out holds the pairwise key:
+ * wipe it after use. */
+void idp_token_issuer(const struct keyring *k, const struct settings *st,
+    struct token_issuer *out);
 
 const struct http_route *oidc_routes(size_t *n);
 /* The discovery document for issuer (malloc'd JSON), or NULL. */

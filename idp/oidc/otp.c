@@ -37,6 +37,7 @@ otp_page(struct signin *s, struct http_response *resp, int status,
 	struct ui_vars v = { .n = 0 };
 	struct page_links links;
 	char hint[256], tail[32], resend_in[24];
+	struct settings *st;
 	int64_t wait;
 
 	phone_tail(s->user.phone, tail, sizeof(tail));
@@ -60,7 +61,9 @@ otp_page(struct signin *s, struct http_response *resp, int status,
 	(void)ui_set(&v, "can_resend", method_is(method, METHOD_SMS) ? "1" :
 	    "");
 	/* When a resend becomes possible, said in words: no script counts. */
-	wait = s->flow.sms_sent_at + idp->cfg.sms.resend_after - clock_now();
+	st = settings_get(idp->settings);
+	wait = s->flow.sms_sent_at + st->cfg.sms.resend_after - clock_now();
+	settings_put(st);
 	if (method_is(method, METHOD_SMS) && s->flow.sms_sent_at > 0 &&
 	    wait > 0) {
 		snprintf(resend_in, sizeof(resend_in), "%lld", (long long)wait);

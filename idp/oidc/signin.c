@@ -126,10 +126,16 @@ int
 signin_needs_2fa(const struct idp *idp, const struct user *u,
     const struct app *a, int asked)
 {
+	struct settings *st;
+	unsigned factors;
+
 	/* Citizens sign in with password and an SMS code, always. */
 	if (u->type == USER_CITIZEN)
 		return 1;
-	return asked || a->require_2fa || idp->cfg.employee_factors >= 2;
+	st = settings_get(idp->settings);
+	factors = st->cfg.employee_factors;
+	settings_put(st);
+	return asked || a->require_2fa || factors >= 2;
 }
 
 /* For an app: the policy. For the account page itself: whatever second
@@ -226,8 +232,10 @@ signin_new_session(struct signin *s, struct http_response *resp,
     unsigned amr, struct session *out)
 {
 	struct store_txn *txn;
+	struct settings *st;
 	char sid[RAND_TOKEN_LEN];
 	const char *old;
+	int64_t ttl;
 	int rc;
 
 	/* Spend the flow first: of two racing posts only one goes on. */
@@ -244,9 +252,12 @@ signin_new_session(struct signin *s, struct http_response *resp,
 	if ((old = http_cookie(s->req, COOKIE_SESSION)) != NULL &&
 	    session_end(s->idp->store, old) == STORE_ERROR)
 		return -1;
+	st = settings_get(s->idp->settings);
+	ttl = st->cfg.session_ttl;
+	settings_put(st);
 	rc = session_create(s->idp->store, s->user.id, amr,
-	    s->flow.auth_time ? s->flow.auth_time : clock_now(),
-	    s->idp->cfg.session_ttl, sid, out);
+	    s->flow.auth_time ? s->flow.auth_time : clock_now(), ttl, sid,
+	    out);
 	if (rc == STORE_OK)
 		rc = http_set_cookie(resp, s->req, COOKIE_SESSION, sid,
 		    HTTP_COOKIE_SESSION) == 0 ? STORE_OK : STORE_ERROR;

@@ -128,19 +128,23 @@ token_send(struct idp *idp, struct http_response *resp,
     const struct token_out *o)
 {
 	struct token_grant g;
+	struct token_issuer ti;
 	json_t *j = NULL;
 	char *at = NULL, *it = NULL, *s = NULL;
 	int64_t now = clock_now();
 	struct keyring *k = keyring_get(idp->keyring);
+	struct settings *st = settings_get(idp->settings);
 
+	/* One snapshot for both: the token's exp and expires_in agree. */
+	idp_token_issuer(k, st, &ti);
 	g = (struct token_grant){ o->user, o->app, o->scope, o->nonce,
 		o->auth_time, o->amr, o->roles, o->claims_id, o->claims_ui,
 		o->sid };
-	if ((at = token_issue_access(&k->tokens, &g, now)) == NULL ||
-	    (it = token_issue_id(&k->tokens, &g, at, now)) == NULL ||
+	if ((at = token_issue_access(&ti, &g, now)) == NULL ||
+	    (it = token_issue_id(&ti, &g, at, now)) == NULL ||
 	    (j = json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", at,
 	    "token_type", "Bearer", "expires_in",
-	    (json_int_t)idp->tokens.access_ttl, "id_token", it, "scope",
+	    (json_int_t)ti.access_ttl, "id_token", it, "scope",
 	    o->scope)) == NULL || (o->refresh != NULL &&
 	    json_object_set_new(j, "refresh_token",
 	    json_string(o->refresh)) != 0) ||
@@ -159,6 +163,8 @@ done:
 	json_decref(j);
 	free(at);
 	free(it);
+	wipe(&ti, sizeof(ti));
+	settings_put(st);
 	keyring_put(k);
 }
 
@@ -172,9 +178,11 @@ token_respond(struct idp *idp, struct http_request *req,
 	struct refresh_ctx rctx = { idp->store, &idp->audit, req->remote_addr,
 		clock_now(), NULL };
 	char scope[SCOPE_SIZE], rt[RAND_TOKEN_LEN], *sid = NULL;
+	struct settings *st;
 	struct token_out o;
 	struct user u;
 	json_t *roles = NULL;
+	int64_t refresh_ttl;
 
 	if (token_subject(idp, c, a, &u, &roles) == -1) {
 		token_error(resp, 400, "invalid_grant",
@@ -191,7 +199,10 @@ token_respond(struct idp *idp, struct http_request *req,
 	}
 	o.sid = sid;
 	if (a->refresh) {
-		if (refresh_issue(&rctx, c, idp->cfg.refresh_ttl, rt) == -1) {
+		st = settings_get(idp->settings);
+		refresh_ttl = st->cfg.refresh_ttl;
+		settings_put(st);
+		if (refresh_issue(&rctx, c, refresh_ttl, rt) == -1) {
 			token_error(resp, 500, "server_error", NULL);
 			goto done;
 		}

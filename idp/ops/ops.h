@@ -24,8 +24,9 @@ http_result ops_metrics(struct http_request *req, struct http_response *resp,
     void *app);
 
 struct config;
-/* SIGHUP: logs (warn) each setting whose value in file differs from the
- * running one, as needing a restart; returns how many. */
+/* SIGHUP: logs each setting whose value in file differs from the running
+ * one, by name only: a live one (info) as applied, any other (warn) as
+ * taking effect after a restart. Returns how many differ. */
 size_t ops_config_diff(const struct config *running,
     const struct config *file);
 

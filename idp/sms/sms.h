@@ -16,6 +16,7 @@
 #ifndef KLEIDI_SMS_H
 #define KLEIDI_SMS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,11 @@ struct sms_gateway;
 struct sms_gateway *sms_gateway_new(const struct sms_config *c, char *err,
     size_t errlen);
 void sms_gateway_free(struct sms_gateway *g);
+/* SIGHUP: g sends with from's settings (kind, outbox, URL, credentials,
+ * timeout) from now on, and from is freed. A send already running
+ * finishes with the settings it began with. Build from with
+ * sms_gateway_new first: a config it refuses changes nothing. */
+void sms_gateway_replace(struct sms_gateway *g, struct sms_gateway *from);
 /* Sends text to phone (E.164). Blocks up to the configured timeout: call it
  * from a worker, never with a store transaction open. 0, or -1 with a
  * short reason in err (no secret in it). */
@@ -67,14 +73,30 @@ enum sms_rc {
 };
 
 struct sms {
-	const struct sms_config *cfg;
+	/* A copy of the code settings (lifetime, attempts, resend wait,
+	 * caps, template; the gateway's fields blanked), which SIGHUP
+	 * replaces (sms_configure): each call copies it under the lock and
+	 * works on its copy, so no call sees half of a change and nothing
+	 * points into a config that a reload frees. */
+	pthread_mutex_t lock;
+	struct sms_config cfg;
+	int ready;		/* lock initialised */
 	struct sms_gateway *gw;
 	unsigned char key[32];	/* keyset_derive "kleidi sms v1" */
 };
 
+/* Copies cfg's code settings. -1 (logged) when the template is unusable
+ * or the key cannot be derived. */
 int sms_init(struct sms *s, const struct sms_config *cfg,
     struct sms_gateway *gw, const keyset *ks);
 void sms_clear(struct sms *s);
+/* 0 when cfg's template holds "{code}" and fits a message; else -1 with
+ * err filled. */
+int sms_config_check(const struct sms_config *cfg, char *err,
+    size_t errlen);
+/* SIGHUP: the code settings of cfg from now on. -1 (logged, nothing
+ * changed) when sms_config_check refuses cfg. */
+int sms_configure(struct sms *s, const struct sms_config *cfg);
 
 /*
  * Issuing a code is two steps so that no store transaction is open while

@@ -4,6 +4,7 @@
  * ended by expiry or by too many wrong guesses.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -70,31 +71,86 @@ toolong:
 }
 
 int
-sms_init(struct sms *s, const struct sms_config *cfg,
-    struct sms_gateway *gw, const keyset *ks)
+sms_config_check(const struct sms_config *cfg, char *err, size_t errlen)
 {
 	char probe[SMS_TEXT_MAX];
 
-	memset(s, 0, sizeof(*s));
 	if (sms_render(cfg->template_, "000000", probe) == -1) {
-		log_err("sms: the message template must contain {code} and "
-		    "fit in %d bytes", SMS_TEXT_MAX - 1);
+		err_set(err, errlen, "sms: the message template must contain "
+		    "{code} and fit in %d bytes", SMS_TEXT_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* The code settings of cfg into s->cfg; the gateway's own (URL,
+ * credentials) stay with the gateway, not in a copy made per call. The
+ * caller holds the lock, or is the only one with s. */
+static void
+sms_keep(struct sms *s, const struct sms_config *cfg)
+{
+	s->cfg = *cfg;
+	OPENSSL_cleanse(s->cfg.gateway, sizeof(s->cfg.gateway));
+	OPENSSL_cleanse(s->cfg.outbox, sizeof(s->cfg.outbox));
+	OPENSSL_cleanse(s->cfg.url, sizeof(s->cfg.url));
+	OPENSSL_cleanse(s->cfg.username, sizeof(s->cfg.username));
+	OPENSSL_cleanse(s->cfg.password, sizeof(s->cfg.password));
+}
+
+/* The settings now, for one call to work on. */
+static void
+sms_settings(struct sms *s, struct sms_config *out)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	*out = s->cfg;
+	(void)pthread_mutex_unlock(&s->lock);
+}
+
+int
+sms_init(struct sms *s, const struct sms_config *cfg,
+    struct sms_gateway *gw, const keyset *ks)
+{
+	char err[128];
+
+	memset(s, 0, sizeof(*s));
+	if (sms_config_check(cfg, err, sizeof(err)) == -1) {
+		log_err("%s", err);
 		return -1;
 	}
 	if (keyset_derive(ks, "kleidi sms v1", s->key) == -1) {
 		log_err("sms: cannot derive the code key");
 		return -1;
 	}
-	s->cfg = cfg;
+	sms_keep(s, cfg);
 	s->gw = gw;
+	(void)pthread_mutex_init(&s->lock, NULL);
+	s->ready = 1;
+	return 0;
+}
+
+int
+sms_configure(struct sms *s, const struct sms_config *cfg)
+{
+	char err[128];
+
+	if (sms_config_check(cfg, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return -1;
+	}
+	(void)pthread_mutex_lock(&s->lock);
+	sms_keep(s, cfg);
+	(void)pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 void
 sms_clear(struct sms *s)
 {
-	if (s != NULL)
-		OPENSSL_cleanse(s, sizeof(*s));
+	if (s == NULL)
+		return;
+	if (s->ready)
+		(void)pthread_mutex_destroy(&s->lock);
+	OPENSSL_cleanse(s, sizeof(*s));
 }
 
 /* SMS_CODE_DIGITS decimal digits, uniform: 32-bit draws at or above the
@@ -170,6 +226,7 @@ sms_code_prepare(struct sms *s, struct store_txn *txn, struct flow *f,
     char text[SMS_TEXT_MAX], int64_t *wait)
 {
 	struct sms_tally t[SMS_TALLY_MAX];
+	struct sms_config c;
 	char code[SMS_CODE_DIGITS + 1];
 	unsigned char h[HASH_SIZE];
 	int64_t w = 0;
@@ -180,13 +237,13 @@ sms_code_prepare(struct sms *s, struct store_txn *txn, struct flow *f,
 		log_warn("sms: account %s has no phone number", u->id);
 		return SMS_ERROR;
 	}
-	if ((rc = sms_flow_limit(s->cfg, f, now, &w)) != SMS_OK ||
-	    (rc = sms_limit_check(s->cfg, txn, u, addr, now, t, &n)) !=
-	    SMS_OK)
+	sms_settings(s, &c);
+	if ((rc = sms_flow_limit(&c, f, now, &w)) != SMS_OK ||
+	    (rc = sms_limit_check(&c, txn, u, addr, now, t, &n)) != SMS_OK)
 		goto done;
 	rc = SMS_ERROR;
 	if (sms_draw(code) == -1 || sms_hash(s, f, code, h) == -1 ||
-	    sms_render(s->cfg->template_, code, text) == -1) {
+	    sms_render(c.template_, code, text) == -1) {
 		log_err("sms: cannot make a code or its message");
 		goto done;
 	}
@@ -194,7 +251,7 @@ sms_code_prepare(struct sms *s, struct store_txn *txn, struct flow *f,
 		goto done;
 	memcpy(f->sms_hash, h, HASH_SIZE);
 	f->sms_sent_at = now;
-	f->sms_expires = now + s->cfg->code_ttl;
+	f->sms_expires = now + c.code_ttl;
 	f->sms_attempts = 0;
 	f->sms_sends++;
 	rc = SMS_OK;
@@ -241,10 +298,12 @@ sms_code_check(struct sms *s, struct flow *f, const char *code,
 	static const unsigned char none[HASH_SIZE];
 	char typed[SMS_CODE_DIGITS + 1];
 	unsigned char h[HASH_SIZE];
+	struct sms_config c;
 	int rc, match;
 
+	sms_settings(s, &c);
 	if (ct_equal(f->sms_hash, none, HASH_SIZE) || now >= f->sms_expires ||
-	    f->sms_attempts >= s->cfg->max_attempts) {
+	    f->sms_attempts >= c.max_attempts) {
 		sms_spend(f);
 		return SMS_EXPIRED;
 	}
@@ -266,7 +325,7 @@ sms_code_check(struct sms *s, struct flow *f, const char *code,
 		goto done;
 	}
 	rc = SMS_WRONG;
-	if (++f->sms_attempts >= s->cfg->max_attempts) {
+	if (++f->sms_attempts >= c.max_attempts) {
 		log_info("sms: code ended after %d wrong attempts",
 		    f->sms_attempts);
 		sms_spend(f);

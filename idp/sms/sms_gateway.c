@@ -26,7 +26,8 @@
 
 enum gw_kind { GW_OUTBOX, GW_HTTP };
 
-struct sms_gateway {
+/* What a gateway sends with. */
+struct gw_conf {
 	enum gw_kind kind;
 	char outbox[512];
 	char url[512];
@@ -34,6 +35,15 @@ struct sms_gateway {
 	char username[128];
 	char password[128];
 	long timeout_ms;
+};
+
+/* SIGHUP may replace the settings (sms_gateway_replace) while sends run
+ * on the I/O pool: a send copies them under the lock and works on its
+ * copy, so none sees half of a change and none waits for another's
+ * network round trip. A copy costs nothing next to a send. */
+struct sms_gateway {
+	pthread_mutex_t lock;
+	struct gw_conf c;
 };
 
 /* Numbers outbox files within one millisecond, across every gateway of
@@ -81,8 +91,7 @@ gw_loopback(const char *host)
  * relay), and carry no credentials (they belong in username/password,
  * where they stay out of error messages). */
 static int
-gw_url_check(struct sms_gateway *g, const char *url, char *err,
-    size_t errlen)
+gw_url_check(struct gw_conf *g, const char *url, char *err, size_t errlen)
 {
 	char *scheme = NULL, *host = NULL, *user = NULL;
 	CURLU *u;
@@ -115,8 +124,8 @@ gw_url_check(struct sms_gateway *g, const char *url, char *err,
 }
 
 static int
-gw_http_setup(struct sms_gateway *g, const struct sms_config *c,
-    char *err, size_t errlen)
+gw_http_setup(struct gw_conf *g, const struct sms_config *c, char *err,
+    size_t errlen)
 {
 	if (c->url[0] == '\0') {
 		err_set(err, errlen, "sms: the http gateway needs a url");
@@ -149,21 +158,22 @@ sms_gateway_new(const struct sms_config *c, char *err, size_t errlen)
 		err_set(err, errlen, "sms: no memory");
 		return NULL;
 	}
+	(void)pthread_mutex_init(&g->lock, NULL);
 	if (strcmp(c->gateway, "outbox") == 0) {
-		g->kind = GW_OUTBOX;
+		g->c.kind = GW_OUTBOX;
 		if (c->outbox[0] == '\0') {
 			err_set(err, errlen, "sms: no outbox folder");
 			goto fail;
 		}
-		str_copy(g->outbox, c->outbox, sizeof(g->outbox));
-		if (gw_mkdir(g->outbox) == -1) {
-			err_set(err, errlen, "sms: outbox %s: %s", g->outbox,
+		str_copy(g->c.outbox, c->outbox, sizeof(g->c.outbox));
+		if (gw_mkdir(g->c.outbox) == -1) {
+			err_set(err, errlen, "sms: outbox %s: %s", g->c.outbox,
 			    strerror(errno));
 			goto fail;
 		}
 	} else if (strcmp(c->gateway, "http") == 0) {
-		g->kind = GW_HTTP;
-		if (gw_http_setup(g, c, err, errlen) == -1)
+		g->c.kind = GW_HTTP;
+		if (gw_http_setup(&g->c, c, err, errlen) == -1)
 			goto fail;
 	} else {
 		err_set(err, errlen, "sms: unknown gateway \"%s\" (outbox or "
@@ -181,14 +191,24 @@ sms_gateway_free(struct sms_gateway *g)
 {
 	if (g == NULL)
 		return;
+	(void)pthread_mutex_destroy(&g->lock);
 	OPENSSL_cleanse(g, sizeof(*g));
 	free(g);
+}
+
+void
+sms_gateway_replace(struct sms_gateway *g, struct sms_gateway *from)
+{
+	(void)pthread_mutex_lock(&g->lock);
+	g->c = from->c;
+	(void)pthread_mutex_unlock(&g->lock);
+	sms_gateway_free(from);
 }
 
 /* One file per message, "<unix-ms>-<seq>.sms", written whole (temp file
  * and link) so a reader never sees half a message. */
 static int
-gw_outbox_send(struct sms_gateway *g, const char *phone, const char *text,
+gw_outbox_send(const struct gw_conf *g, const char *phone, const char *text,
     char *err, size_t errlen)
 {
 	char path[sizeof(g->outbox) + 48];
@@ -233,7 +253,7 @@ gw_discard(char *p, size_t size, size_t n, void *arg)
 
 /* Options of one POST; -1 if libcurl refuses any of them. */
 static int
-gw_http_options(struct sms_gateway *g, CURL *h, struct curl_slist *hdr,
+gw_http_options(const struct gw_conf *g, CURL *h, struct curl_slist *hdr,
     const struct buf *body)
 {
 	int bad = 0;
@@ -286,7 +306,7 @@ gw_headers(void)
 }
 
 static int
-gw_http_send(struct sms_gateway *g, const char *phone, const char *text,
+gw_http_send(const struct gw_conf *g, const char *phone, const char *text,
     char *err, size_t errlen)
 {
 	struct curl_slist *hdr = NULL;
@@ -344,6 +364,7 @@ int
 sms_gateway_send(struct sms_gateway *g, const char *phone,
     const char *text, char *err, size_t errlen)
 {
+	struct gw_conf c;
 	char why[160];
 	int rc = -1;
 
@@ -353,10 +374,15 @@ sms_gateway_send(struct sms_gateway *g, const char *phone,
 		str_copy(why, "no message to send", sizeof(why));
 	else if (!gw_phone_ok(phone))
 		str_copy(why, "not an E.164 phone number", sizeof(why));
-	else if (g->kind == GW_OUTBOX)
-		rc = gw_outbox_send(g, phone, text, why, sizeof(why));
-	else
-		rc = gw_http_send(g, phone, text, why, sizeof(why));
+	else {
+		(void)pthread_mutex_lock(&g->lock);
+		c = g->c;
+		(void)pthread_mutex_unlock(&g->lock);
+		rc = c.kind == GW_OUTBOX ?
+		    gw_outbox_send(&c, phone, text, why, sizeof(why)) :
+		    gw_http_send(&c, phone, text, why, sizeof(why));
+		OPENSSL_cleanse(&c, sizeof(c));
+	}
 	/* The caller logs and audits the failure with whom it concerns. */
 	if (rc == -1)
 		log_debug("sms: not sent: %s", why);

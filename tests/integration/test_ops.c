@@ -175,7 +175,8 @@ test_sighup(void **state)
 	size_t len;
 
 	(void)state;
-	/* A changed setting is reported as waiting for a restart. */
+	/* A changed setting applies live (test_reload.c checks what it
+	 * does); the server keeps serving. */
 	snprintf(path, sizeof(path), "%s/kleidi.ini", h.dir);
 	assert_non_null(ini = file_read(path, 1 << 16, &len));
 	buf_init(&b, 1 << 16);

@@ -36,6 +36,7 @@ setup(void **state)
 	fixture_open(&fx, "code");
 	idp.store = fx.st;
 	config_defaults(&idp.cfg);
+	assert_non_null(idp.settings = settings_new(&idp.cfg));
 	return 0;
 }
 
@@ -43,6 +44,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
+	settings_free(idp.settings);
+	idp.settings = NULL;
 	fixture_close(&fx);
 	clock_set(NULL);
 	return 0;

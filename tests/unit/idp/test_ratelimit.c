@@ -58,12 +58,56 @@ test_many_addresses_bounded(void **state)
 	ratelimit_free(NULL);
 }
 
+/* SIGHUP's new limits: an address keeps the tokens it has (up to the
+ * new burst) and earns the next ones at the new rate. */
+static void
+test_set(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(3, 1000);
+	const int64_t t = 5000000;
+	int i;
+
+	(void)state;
+	/* Two of three tokens left for .1, none for .2. */
+	assert_int_equal(ratelimit_take(rl, "192.0.2.1", t), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ratelimit_take(rl, "192.0.2.2", t), 0);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.2", t), 1000);
+
+	/* Refused values change nothing. */
+	assert_int_equal(ratelimit_set(rl, 0, 100), -1);
+	assert_int_equal(ratelimit_set(rl, 5, 0), -1);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.2", t), 1000);
+
+	assert_int_equal(ratelimit_set(rl, 5, 100), 0);
+	/* .1 still has its two tokens, then waits the new refill. */
+	assert_int_equal(ratelimit_take(rl, "192.0.2.1", t), 0);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.1", t), 0);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.1", t), 100);
+	/* .2 has none and earns one every 100 ms now, not every second. */
+	assert_int_equal(ratelimit_take(rl, "192.0.2.2", t), 100);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.2", t + 100), 0);
+	/* A full bucket is the new burst: five. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ratelimit_take(rl, "192.0.2.2", t + 60000),
+		    0);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.2", t + 60000), 100);
+
+	/* Down to a burst of one: the tokens held shrink to it. */
+	assert_int_equal(ratelimit_take(rl, "192.0.2.3", t), 0);
+	assert_int_equal(ratelimit_set(rl, 1, 2000), 0);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.3", t), 0);
+	assert_int_equal(ratelimit_take(rl, "192.0.2.3", t), 2000);
+	ratelimit_free(rl);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_then_refill),
 		cmocka_unit_test(test_many_addresses_bounded),
+		cmocka_unit_test(test_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

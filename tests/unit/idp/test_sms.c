@@ -721,6 +721,61 @@ test_outbox(void **state)
 	free(got);
 }
 
+/* SIGHUP (sms_configure, sms_gateway_replace): the next code follows the
+ * new settings, a code already sent keeps the lifetime it was given, an
+ * unusable template changes nothing, and the gateway sends with its new
+ * settings. */
+static void
+test_reconfigure(void **state)
+{
+	char c1[SMS_CODE_DIGITS + 1], c2[SMS_CODE_DIGITS + 1];
+	char bad[SMS_CODE_DIGITS + 1], name[256], err[256], *got;
+	struct sms_gateway *ng;
+	struct sms_config next;
+	struct user u;
+	struct flow f;
+
+	(void)state;
+	cfg.max_sends = 1;
+	start();
+	mkuser(&u, "anna", "town", PHONE_A);
+	mkflow(&f, &u);
+	assert_int_equal(prepare(&f, &u, NULL, c1, NULL), SMS_OK);
+	assert_int_equal(f.sms_expires, fake_now + 300);
+	fake_now += 60;
+	assert_int_equal(prepare(&f, &u, NULL, NULL, NULL), SMS_CAPPED);
+
+	next = cfg;
+	next.max_sends = 3;
+	next.code_ttl = 120;
+	next.max_attempts = 1;
+	assert_int_equal(sms_configure(&sms, &next), 0);
+	assert_int_equal(prepare(&f, &u, NULL, c2, NULL), SMS_OK);
+	assert_int_equal(f.sms_expires, fake_now + 120);
+	/* One wrong guess is now all a code takes. */
+	wrong_code(c2, bad);
+	assert_int_equal(sms_code_check(&sms, &f, bad, fake_now), SMS_WRONG);
+	assert_int_equal(sms_code_check(&sms, &f, c2, fake_now), SMS_EXPIRED);
+
+	/* No {code}: refused, the running template stays (prepare checks
+	 * the text). */
+	str_copy(next.template_, "no placeholder {cod}",
+	    sizeof(next.template_));
+	assert_int_equal(sms_configure(&sms, &next), -1);
+	fake_now += 60;
+	assert_int_equal(prepare(&f, &u, NULL, NULL, NULL), SMS_OK);
+
+	/* Another outbox: the same gateway object now writes there. */
+	snprintf(next.outbox, sizeof(next.outbox), "%s/outbox-b", dir);
+	assert_non_null(ng = sms_gateway_new(&next, err, sizeof(err)));
+	sms_gateway_replace(gw, ng);
+	assert_int_equal(sms_gateway_send(gw, PHONE_A, "to b", NULL, 0), 0);
+	str_copy(cfg.outbox, next.outbox, sizeof(cfg.outbox));
+	got = outbox_newest(name, sizeof(name));
+	assert_string_equal(got, "to: " PHONE_A "\n\nto b\n");
+	free(got);
+}
+
 static void
 test_template_and_config(void **state)
 {
@@ -1050,6 +1105,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconfigure, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_template_and_config,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_config, setup,
