@@ -266,7 +266,7 @@ render_signins(struct buf *b)
 }
 
 int
-metrics_render(struct buf *b, unsigned pool_depth)
+metrics_render(struct buf *b, unsigned pool_depth, unsigned pool_running)
 {
 	int rc = 0;
 
@@ -280,6 +280,10 @@ metrics_render(struct buf *b, unsigned pool_depth)
 	rc |= buf_printf(b, "# HELP kleidi_password_queue_depth Password "
 	    "hashing jobs waiting for a worker.\n"
 	    "# TYPE kleidi_password_queue_depth gauge\n"
-	    "kleidi_password_queue_depth %u\n", pool_depth);
+	    "kleidi_password_queue_depth %u\n"
+	    "# HELP kleidi_password_jobs_running Password hashing jobs a "
+	    "worker is running.\n"
+	    "# TYPE kleidi_password_jobs_running gauge\n"
+	    "kleidi_password_jobs_running %u\n", pool_depth, pool_running);
 	return rc != 0 ? -1 : 0;
 }

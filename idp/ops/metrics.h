@@ -40,9 +40,9 @@ void metrics_token(const char *gt);
 /* The http_server_config on_done hook (http.h). */
 void metrics_on_done(void *app, const char *route, int status,
     int64_t micros);
-/* Appends the exposition to b; pool_depth is sampled by the caller.
- * 0 or -1 (b full). */
-int metrics_render(struct buf *b, unsigned pool_depth);
+/* Appends the exposition to b; the password pool's queue depth and
+ * running jobs are sampled by the caller. 0 or -1 (b full). */
+int metrics_render(struct buf *b, unsigned pool_depth, unsigned pool_running);
 /* Zeroes everything (tests). */
 void metrics_reset(void);
 

@@ -71,7 +71,8 @@ ops_metrics(struct http_request *req, struct http_response *resp, void *app)
 
 	(void)req;
 	resp->content_type = OPS_METRICS_TYPE;
-	if (metrics_render(&resp->body, pool_depth(idp->pool)) == -1)
+	if (metrics_render(&resp->body, pool_depth(idp->pool),
+	    pool_running(idp->pool)) == -1)
 		return ops_text(resp, 500, "metrics do not fit\n");
 	return HTTP_DONE;
 }

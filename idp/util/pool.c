@@ -18,6 +18,7 @@ struct pool {
 	pthread_cond_t cv;
 	struct pool_job *ring;
 	unsigned cap, head, count;
+	unsigned running;		/* jobs a worker is running */
 	int stopping;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -40,8 +41,12 @@ pool_worker(void *arg)
 		job = p->ring[p->head];
 		p->head = (p->head + 1) % p->cap;
 		p->count--;
+		p->running++;
 		pthread_mutex_unlock(&p->mu);
 		job.fn(job.arg);
+		pthread_mutex_lock(&p->mu);
+		p->running--;
+		pthread_mutex_unlock(&p->mu);
 	}
 }
 
@@ -116,6 +121,17 @@ pool_submit(struct pool *p, pool_job_fn fn, void *arg)
 	}
 	pthread_mutex_unlock(&p->mu);
 	return rc;
+}
+
+unsigned
+pool_running(struct pool *p)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->running;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 unsigned

@@ -19,5 +19,6 @@ void pool_free(struct pool *p);
 /* 0 when queued; -1 when the queue is full or the pool is stopping. */
 int pool_submit(struct pool *p, pool_job_fn fn, void *arg);
 unsigned pool_depth(struct pool *p);	/* jobs waiting, for metrics */
+unsigned pool_running(struct pool *p);	/* jobs being run, for metrics */
 
 #endif

@@ -185,8 +185,7 @@ test_sighup(void **state)
 	assert_int_equal(file_write(path, b.data, b.len, 0600, 0), 0);
 	buf_free(&b);
 	free(ini);
-	assert_int_equal(kill(h.pid, SIGHUP), 0);
-	usleep(200000);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
 	get("/healthz", &p);
 	assert_int_equal(p.status, 200);
 	page_free(&p);
@@ -234,7 +233,8 @@ test_sigterm_drains(void **state)
 	authorize_url(&h, url, sizeof(url), "payroll", REDIRECT, NULL, NULL);
 	open_login(f.b, url, f.csrf, sizeof(f.csrf));
 	assert_int_equal(pthread_create(&t, NULL, post_slow, &f), 0);
-	usleep(60000);
+	/* In flight: its password is being hashed. */
+	wait_series("kleidi_password_jobs_running", 1);
 	clock_gettime(CLOCK_MONOTONIC, &killed);
 	assert_int_equal(kill(h.pid, SIGTERM), 0);
 	pthread_join(t, NULL);

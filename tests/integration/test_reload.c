@@ -272,36 +272,11 @@ test_live_reload(void **state)
 	browser_free(b);
 }
 
-/* 1 while a SIGHUP sent to the server waits to be taken: the process's
- * shared pending signals (Linux /proc). */
-static int
-hup_pending(void)
-{
-	char path[64], *s, *p;
-	unsigned long long mask;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)h.pid);
-	assert_non_null(s = file_read(path, 1 << 16, NULL));
-	assert_non_null(p = strstr(s, "\nShdPnd:"));
-	mask = strtoull(p + 8, NULL, 16);
-	free(s);
-	return (mask & (1ULL << (SIGHUP - 1))) != 0;
-}
-
-/* SIGHUP, then (bounded) until the server has taken it. The server
- * takes the signals in one thread, one after the other: once a second
- * one is taken, the reload of the first is over. */
+/* SIGHUP, then (bounded) until the server has taken it. */
 static void
 hup_taken(void)
 {
-	int waited;
-
-	assert_int_equal(kill(h.pid, SIGHUP), 0);
-	for (waited = 0; hup_pending(); waited += POLL_MS) {
-		if (waited >= WAIT_MS)
-			fail_msg("SIGHUP not taken after %d ms", WAIT_MS);
-		pause_ms(POLL_MS);
-	}
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
 }
 
 static void

@@ -246,6 +246,42 @@ harness_cleanup(struct harness *h)
 	assert_int_equal(stopped, 0);
 }
 
+/* 1 while sig waits for the server to take it, 0 when it does not, -1
+ * when the server is gone. */
+static int
+signal_pending(const struct harness *h, int sig)
+{
+	char path[64], *s, *p;
+	unsigned long long mask;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)h->pid);
+	if ((s = file_read(path, 1 << 16, NULL)) == NULL)
+		return -1;
+	if ((p = strstr(s, "\nShdPnd:")) == NULL) {
+		free(s);
+		return -1;
+	}
+	mask = strtoull(p + 8, NULL, 16);
+	free(s);
+	return (mask & (1ULL << (sig - 1))) != 0;
+}
+
+int
+harness_signal(struct harness *h, int sig)
+{
+	const struct timespec poll = { 0, 20 * 1000000L };
+	int i, rc;
+
+	if (h->pid <= 0 || kill(h->pid, sig) != 0)
+		return -1;
+	for (i = 0; i < 750; i++) {	/* 15 s */
+		if ((rc = signal_pending(h, sig)) <= 0)
+			return rc;
+		(void)nanosleep(&poll, NULL);
+	}
+	return -1;
+}
+
 int
 harness_store_digest(struct harness *h, unsigned char out[32])
 {

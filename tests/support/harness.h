@@ -35,6 +35,12 @@ int harness_stop(struct harness *h);
 /* Stops the server and removes the folder; fails the test (cmocka) when
  * the server did not end cleanly. */
 void harness_cleanup(struct harness *h);
+/* Sends sig to the server and waits (bounded) until the server has taken
+ * it: it is no longer pending for the process (Linux /proc). The server
+ * takes its signals in one thread, one after the other, so once a second
+ * SIGHUP is taken the reload of the first is over. 0, or -1 when it was
+ * not taken in time or the server is gone. */
+int harness_signal(struct harness *h, int sig);
 /* SHA-256 of the store's data file: equal before and after a request
  * means the request wrote nothing. */
 int harness_store_digest(struct harness *h, unsigned char out[32]);

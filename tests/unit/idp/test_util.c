@@ -211,6 +211,11 @@ test_pool_bounded(void **state)
 		accepted += pool_submit(p, blocked_job, NULL) == 0;
 	assert_in_range(accepted, 2, 3);
 	assert_in_range(pool_depth(p), 1, 2);
+	/* The first job is taken up (bounded wait), then runs, blocked. */
+	for (i = 0; i < 5000 && pool_running(p) == 0; i++)
+		usleep(1000);
+	assert_int_equal(pool_running(p), 1);
+	assert_int_equal(pool_depth(p), (unsigned)accepted - 1);
 	pthread_mutex_unlock(&gate);
 	pool_free(p);		/* drains the queue */
 	assert_int_equal(atomic_load(&ran), accepted);
