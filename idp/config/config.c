@@ -97,6 +97,7 @@ static const struct cfg_entry cfg_table[] = {
 	    600),
 	/* Public-sector sign-in: password plus something held. */
 	LIVE("policy", "employee_factors", CFG_UINT, employee_factors, 1, 2, 2),
+	LIVE("policy", "admin_factors", CFG_UINT, admin_factors, 1, 2, 2),
 	LIVE("limits", "signin_burst", CFG_UINT, signin_burst, 1, 10000, 20),
 	LIVE("limits", "signin_refill_ms", CFG_UINT, signin_refill_ms, 1,
 	    3600000, 3000),

@@ -41,6 +41,7 @@ struct config {
 	int64_t publish_delay;
 	/* [policy] */
 	unsigned employee_factors;	/* 1 or 2: factors employees need */
+	unsigned admin_factors;		/* 1 or 2: in --admin-client apps */
 	/* [limits] sign-in attempts per client address: a bucket of
 	 * signin_burst, one back every signin_refill_ms */
 	unsigned signin_burst;

@@ -132,8 +132,12 @@ signin_needs_2fa(const struct idp *idp, const struct user *u,
 	/* Citizens sign in with password and an SMS code, always. */
 	if (u->type == USER_CITIZEN)
 		return 1;
+	/* The admin console acts on other people's accounts: its own,
+	 * stricter policy, whatever employees need elsewhere. */
 	st = settings_get(idp->settings);
 	factors = st->cfg.employee_factors;
+	if (a->admin_client && st->cfg.admin_factors > factors)
+		factors = st->cfg.admin_factors;
 	settings_put(st);
 	return asked || a->require_2fa || factors >= 2;
 }
