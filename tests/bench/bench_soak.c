@@ -17,13 +17,19 @@
  *		 of the next user of USERS (round robin; one per 30 s step)
  *	admin	 `KLEIDI grant add|revoke ADMIN_USER web soak-role --data DATA`
  *		 alternately (the CLI writing the store under the server)
- * Every WINDOW seconds prints one line: the server's VmRSS (from
- * /proc/PID/status) and per kind the requests, errors (transport failure
+ * Every WINDOW seconds prints one line: the server's resident memory
+ * from /proc/PID/status - rss_kib (VmRSS) = anon_kib (RssAnon: heap,
+ * stacks; what a leak grows) + file_kib (RssFile + RssShmem: mostly
+ * the store's pages, which grow with the data kept) - and per kind the requests, errors (transport failure
  * or a status other than the success expected) and p50/p99 of that
  * window. Stops after SECONDS, or at once when the server is gone. Ends
  * with
  *	METRIC soak_errors=N unit=requests
- *	METRIC soak_rss_growth=K unit=KiB  (last window - first after WARMUP)
+ *	METRIC soak_rss_growth=K unit=KiB  (anonymous memory: last window -
+ *		first after WARMUP; half=the same over the second half only,
+ *		which a leak grows as much as the first and a warming cache
+ *		does not)
+ *	METRIC soak_file_rss_growth=K unit=KiB (the store's pages, the same)
  *	METRIC soak_p99_<kind>=X unit=ms   (all windows after WARMUP)
  * Exit 0 when no request failed and the server lived throughout, else 1.
  */
@@ -58,6 +64,7 @@ extern char **environ;
 #define USERS_MAX 100000
 #define FAMILIES 4			/* refresh-token families chained */
 #define TOKEN_MAX 4096
+#define WINDOWS_MAX 4096		/* RSS samples after the warm-up */
 
 /* Target rates, requests per second: well under what the sanitized
  * server does on 2 cores, so that latency measures the server and not a
@@ -388,34 +395,48 @@ pct_ms(const double *v, size_t n, int q)
 	return n == 0 ? 0 : v[(n - 1) * (size_t)q / 100] * 1e3;
 }
 
-static long
-rss_kib(const char *pid)
+/* Resident memory of a process, in KiB. */
+struct rss {
+	long anon, file;	/* RssAnon; RssFile + RssShmem */
+};
+
+static int
+rss_read(const char *pid, struct rss *out)
 {
 	char path[64], line[256];
-	long kib = -1;
+	long v, seen = 0;
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "/proc/%s/status", pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
+	out->anon = out->file = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "RssAnon: %ld", &v) == 1) {
+			out->anon = v;
+			seen |= 1;
+		} else if (sscanf(line, "RssFile: %ld", &v) == 1) {
+			out->file += v;
+			seen |= 2;
+		} else if (sscanf(line, "RssShmem: %ld", &v) == 1)
+			out->file += v;
+	}
 	(void)fclose(f);
-	return kib;
+	return seen == 3 ? 0 : -1;	/* a zombie has no Rss lines */
 }
 
 /* One line for the window that just ended; returns its errors. */
 static size_t
-window_line(double t, long rss, int counting)
+window_line(double t, const struct rss *rss, int counting)
 {
 	static double v[WINDOW_SAMPLES_MAX];
 	char out[1024];
 	size_t n, e, errs = 0, len;
 	int k;
 
-	len = (size_t)snprintf(out, sizeof(out), "WINDOW t=%.0f rss_kib=%ld",
-	    t, rss);
+	len = (size_t)snprintf(out, sizeof(out), "WINDOW t=%.0f rss_kib=%ld "
+	    "anon_kib=%ld file_kib=%ld", t, rss->anon + rss->file, rss->anon,
+	    rss->file);
 	for (k = 0; k < K_COUNT; k++) {
 		struct stats *s = &g.st[k];
 
@@ -508,14 +529,26 @@ setup(char **argv)
 	return 0;
 }
 
+/* The windows after the warm-up: first, middle and last sample. */
+struct rss_trend {
+	struct rss first, mid, last;
+	size_t n;
+	struct rss *all;
+};
+
 static void
-summary(size_t errors, long rss_first, long rss_last, int died)
+summary(size_t errors, const struct rss_trend *tr, int died)
 {
+	const struct rss *f = &tr->first, *m = &tr->mid, *l = &tr->last;
 	int k;
 
 	(void)printf("METRIC soak_errors=%zu unit=requests\n", errors);
-	(void)printf("METRIC soak_rss_growth=%ld unit=KiB first=%ld last=%ld\n",
-	    rss_last - rss_first, rss_first, rss_last);
+	(void)printf("METRIC soak_rss_growth=%ld unit=KiB first=%ld last=%ld "
+	    "half=%ld\n", l->anon - f->anon, f->anon, l->anon,
+	    l->anon - m->anon);
+	(void)printf("METRIC soak_file_rss_growth=%ld unit=KiB first=%ld "
+	    "last=%ld half=%ld\n", l->file - f->file, f->file, l->file,
+	    l->file - m->file);
 	for (k = 0; k < K_COUNT; k++) {
 		struct stats *s = &g.st[k];
 
@@ -534,7 +567,8 @@ main(int argc, char **argv)
 {
 	pthread_t th[K_COUNT];
 	double secs, win, warm, t0, t;
-	long rss, rss_first = -1, rss_last = -1;
+	struct rss rss, samples[WINDOWS_MAX];
+	struct rss_trend tr = { .all = samples };
 	size_t errors = 0;
 	int k, died = 0;
 
@@ -558,12 +592,13 @@ main(int argc, char **argv)
 		    (void *)(size_t)k);
 	for (t = win; !died; t += win) {
 		sleep_s(t0 + (t < secs ? t : secs) - now_s());
-		if ((rss = rss_kib(argv[2])) < 0)
+		if (rss_read(argv[2], &rss) == -1) {
 			died = 1;
-		errors += window_line(t < secs ? t : secs, rss, t >= warm);
-		if (t >= warm && rss_first < 0)
-			rss_first = rss;
-		rss_last = rss;
+			break;
+		}
+		errors += window_line(t < secs ? t : secs, &rss, t >= warm);
+		if (t >= warm && tr.n < WINDOWS_MAX)
+			tr.all[tr.n++] = rss;
 		if (t >= secs)
 			break;
 	}
@@ -572,7 +607,12 @@ main(int argc, char **argv)
 		(void)pthread_join(th[k], NULL);
 	for (k = 0; k < K_COUNT; k++)	/* what finished after the last line */
 		errors += g.st[k].errwin;
-	summary(errors, rss_first, rss_last, died);
+	if (tr.n > 0) {
+		tr.first = tr.all[0];
+		tr.mid = tr.all[(tr.n - 1) / 2];
+		tr.last = tr.all[tr.n - 1];
+	}
+	summary(errors, &tr, died);
 	curl_global_cleanup();
 	return errors == 0 && !died ? 0 : 1;
 }

@@ -86,6 +86,21 @@ free_port() {
 }
 
 rss_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# The server's peak resident memory during a phase: VmHWM will not do, it
+# keeps the start-up argon2id hash (64 MiB touched, then freed) for life.
+# rss_watch starts sampling VmRSS every 50 ms; rss_peak_mib stops it and
+# prints the largest sample in MiB.
+rss_watch() {
+	( max=0; while kill -0 "$SERVER_PID" 2>/dev/null; do
+		v=$(rss_kib "$SERVER_PID" VmRSS); [ "${v:-0}" -le "$max" ] || max=$v
+		echo "$max" >"$WORK/rss.max"; sleep 0.05
+	done ) &
+	RSS_WATCH_PID=$!
+}
+rss_peak_mib() {
+	kill "$RSS_WATCH_PID"; wait "$RSS_WATCH_PID" 2>/dev/null || true
+	awk '{ printf "%.1f", $1 / 1024 }' "$WORK/rss.max"
+}
 
 start_server() {
 	"$KLEIDI" serve --data "$D" --listen "127.0.0.1:$PORT" \
@@ -112,8 +127,7 @@ BASE=http://127.0.0.1:$PORT
 cat >"$D/kleidi.ini" <<EOF
 # Production settings but for the limits one loopback address would hit.
 [server]
-per_ip_connection_limit = 4096
-connection_limit = 4096
+per_ip_connection_limit = 1024
 [limits]
 signin_burst = 10000
 signin_refill_ms = 1
@@ -174,12 +188,14 @@ wrk_pair() {
 log "token endpoint, client_credentials: wrk -c$CONNS, $ROUNDS x ${SECS}s each side"
 export BENCH_BASIC
 BENCH_BASIC=$(printf 'svc:%s' "$SVC_SECRET" | base64 -w0)
+rss_watch
 wrk -t2 -c$CONNS -d1s -s "$LUA/token.lua" "$BASE/token" >/dev/null	# warm-up
 read -r CC_RATE CC_P99 CE_RATE CE_P99 CC_BAD < <(wrk_pair /token \
     "$LUA/token.lua" "$LUA/token.lua")
 [ "$CC_BAD" -eq 0 ] || log "client_credentials: $CC_BAD failed requests"
 metric token_client_credentials "$CC_RATE" req/s "$CE_RATE"
 metric token_client_credentials_p99 "$CC_P99" ms "$CE_P99"
+RSS_CC=$(rss_peak_mib)
 
 # ---- 3. refresh-token grants and introspection
 # 2 x CONNS refresh-token families a round (single sign-on: one sign-in,
@@ -209,28 +225,45 @@ BENCH_BASIC=$(printf 'svc:%s' "$SVC_SECRET" | base64 -w0)
 # ---- 4. complete sign-ins against raw argon2id on the same cores
 log "sign-in flow: ${SIGNIN_SECS}s, $((2 * NCPU)) browsers; argon2id t=$ARGON_T m=${ARGON_M}KiB"
 A1=$(field "$("$B/bench_signin" argon2 "$NCPU" "$((SIGNIN_SECS / 4))" "$ARGON_T" "$ARGON_M")" rate)
+rss_watch
 FLOW=$("$B/bench_signin" flow "$BASE" web "$WEB_SECRET" "$WORK/totp-small.txt" \
     "$PASSWORD" "$((2 * NCPU))" "$SIGNIN_SECS" | tee -a /dev/stderr | grep RESULT)
+RSS_FLOW=$(rss_peak_mib)
 A2=$(field "$("$B/bench_signin" argon2 "$NCPU" "$((SIGNIN_SECS / 4))" "$ARGON_T" "$ARGON_M")" rate)
 ARGON=$(printf '%s\n%s\n' "$A1" "$A2" | awk '{ s += $1 } END { printf "%.2f", s / 2 }')
 SIGNIN_RATE=$(field "$FLOW" rate)
 SIGNIN_P50=$(field "$FLOW" p50_ms)
 metric signin_flow "$SIGNIN_RATE" signin/s "$ARGON"
 
-# The storm: more password submissions at once than workers + queue.
+# The storm: more password submissions at once than workers + queue, then
+# three times as many. Bounded: what the server needs idle, plus one
+# argon2id memory per worker, plus the connections' buffers (at most
+# header_max, 32 KiB, each: 32 MiB for the default connection_limit of
+# 1024), plus 16 MiB for the threads' malloc arenas and the store's pages.
 STORM=$((WORKERS + QUEUE + 200))
+BOUND=$(awk -v i="$RSS_IDLE" -v w="$WORKERS" -v m="$ARGON_M" \
+    'BEGIN { printf "%.1f", (i + w * m) / 1024 + 32 + 16 }')
 log "sign-in storm: $STORM simultaneous password submissions"
+rss_watch
 S=$("$B/bench_signin" storm "$BASE" web "$STORM" | tee -a /dev/stderr | grep RESULT)
+RSS_STORM=$(rss_peak_mib)
 metric signin_storm_503 "$(field "$S" busy)" responses "$STORM"
 metric signin_storm_503_retry_after "$(field "$S" busy_retry_after)" responses \
     "$(field "$S" busy)"
-# Bounded: what the server needs idle, plus one argon2id memory per
-# worker, plus 32 MiB for connections and buffers.
-RSS_PEAK=$(rss_kib "$SERVER_PID" VmHWM)
-BOUND=$(awk -v i="$RSS_IDLE" -v w="$WORKERS" -v m="$ARGON_M" \
-    'BEGIN { printf "%.1f", (i + w * m) / 1024 + 32 }')
-metric rss_peak "$(awk -v k="$RSS_PEAK" 'BEGIN { printf "%.1f", k / 1024 }')" \
-    MiB "$BOUND"
+metric rss_peak "$(printf '%s\n%s\n%s\n' "$RSS_CC" "$RSS_FLOW" "$RSS_STORM" |
+    sort -g | tail -1)" MiB "$BOUND"
+log "sign-in storm: $((3 * STORM)) simultaneous password submissions"
+rss_watch
+S3=$("$B/bench_signin" storm "$BASE" web "$((3 * STORM))" | tee -a /dev/stderr | grep RESULT)
+RSS_STORM3=$(rss_peak_mib)
+metric signin_storm_x3_503_retry_after "$(field "$S3" busy_retry_after)" \
+    responses "$((3 * STORM - $(field "$S3" ok)))"
+metric rss_peak_storm_x3 "$RSS_STORM3" MiB "$BOUND"
+# What a further waiting connection costs: at most its buffer (32 KiB).
+metric rss_per_storm_connection "$(awk -v a="$RSS_STORM" -v b="$RSS_STORM3" \
+    -v n="$((2 * STORM))" 'BEGIN { printf "%.1f", (b - a) * 1024 / n }')" KiB 32
+log "rss peak: client_credentials $RSS_CC MiB, sign-in flow $RSS_FLOW MiB," \
+    "storm $RSS_STORM MiB, storm x3 $RSS_STORM3 MiB"
 
 # ---- 5. scale: the same at SCALE_USERS stored users
 if [ "$SCALE_USERS" -gt "$BASE_USERS" ]; then
