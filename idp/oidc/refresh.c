@@ -19,12 +19,18 @@ refresh_hash(const char *token, unsigned char h[HASH_SIZE])
 	return 0;
 }
 
+/* store_write fn: the first token of a family. */
+static int
+refresh_issue_fn(struct store_txn *txn, void *arg)
+{
+	return store_refresh_put(txn, arg);
+}
+
 int
 refresh_issue(const struct refresh_ctx *ctx, const struct authcode *c,
     int64_t ttl, char out[RAND_TOKEN_LEN])
 {
 	unsigned char fam[16];
-	struct store_txn *txn;
 	struct refresh_token r;
 	char *f = NULL;
 	int rc = -1;
@@ -43,13 +49,7 @@ refresh_issue(const struct refresh_ctx *ctx, const struct authcode *c,
 	memcpy(r.session_hash, c->session_hash, HASH_SIZE);
 	r.created = ctx->now;
 	r.expires = ctx->now + ttl;
-	if (store_begin(ctx->st, 1, &txn) != STORE_OK)
-		goto done;
-	if (store_refresh_put(txn, &r) != STORE_OK) {
-		store_abort(txn);
-		goto done;
-	}
-	rc = store_commit(txn) == STORE_OK ? 0 : -1;
+	rc = store_write(ctx->st, refresh_issue_fn, &r) == STORE_OK ? 0 : -1;
 done:
 	free(f);
 	if (rc == -1)
@@ -156,17 +156,76 @@ refresh_successor(const struct refresh_ctx *ctx, struct store_txn *txn,
 	return 0;
 }
 
-/* Ends the family of *old for a refusal (rc) and commits. */
+/* A rotation as store_write runs it: what it is given, and what it
+ * decided (rc, enum refresh_rc). */
+struct rotate_job {
+	const struct refresh_ctx *ctx;
+	const unsigned char *hash;
+	const struct app *app;
+	char *out;
+	struct refresh_result *res;
+	const char **why;
+	int rc;
+};
+
+/* rotate_fn's result when its changes are to be dropped: not a store_rc,
+ * so it stays apart from store_write's own failures. */
+#define ROTATE_DROP 100
+
+/* Ends the family of *old for a refusal (rc); kept unless that fails. */
 static int
-refresh_refuse(const struct refresh_ctx *ctx, struct store_txn *txn,
-    const struct refresh_token *old, int rc, const char *action,
-    const char *why)
+refresh_refuse(struct rotate_job *j, struct store_txn *txn,
+    const struct refresh_token *old, int rc, const char *action)
 {
-	if (refresh_end_family(ctx, txn, old, action, why) == -1) {
-		store_abort(txn);
-		return REFRESH_ERROR;
+	if (refresh_end_family(j->ctx, txn, old, action, *j->why) == -1) {
+		j->rc = REFRESH_ERROR;
+		return ROTATE_DROP;
 	}
-	return store_commit(txn) == STORE_OK ? rc : REFRESH_ERROR;
+	j->rc = rc;
+	return 0;
+}
+
+/* Reads, checks and rotates in one (nested) write transaction: of two
+ * uses of one token at once, the second sees it rotated. Keeps the
+ * changes of a rotation and of a refusal that ends the family. */
+static int
+rotate_fn(struct store_txn *txn, void *arg)
+{
+	struct rotate_job *j = arg;
+	const struct refresh_ctx *ctx = j->ctx;
+	struct refresh_token old;
+	int rc;
+
+	rc = store_refresh_get(txn, j->hash, &old);
+	if (rc != STORE_OK || (*j->why = refresh_check(&old, j->app,
+	    ctx->now)) != NULL) {
+		j->rc = rc == STORE_OK || rc == STORE_NOTFOUND ?
+		    REFRESH_INVALID : REFRESH_ERROR;
+		return ROTATE_DROP;
+	}
+	if (ctx->scope != NULL && !old.rotated &&
+	    !refresh_scope_within(ctx->scope, old.scope)) {
+		*j->why = "scope exceeds the one originally granted";
+		j->rc = REFRESH_SCOPE;
+		return ROTATE_DROP;
+	}
+	if (old.rotated) {
+		*j->why = "refresh token already used";
+		return refresh_refuse(j, txn, &old, REFRESH_REUSED,
+		    "token.refresh_reuse");
+	}
+	rc = refresh_subject(txn, &old, j->app, &j->res->user,
+	    &j->res->roles);
+	if (rc == REFRESH_DENIED) {
+		*j->why = "the account can no longer use this application";
+		return refresh_refuse(j, txn, &old, REFRESH_DENIED,
+		    "token.refresh");
+	}
+	if (rc == REFRESH_OK &&
+	    refresh_successor(ctx, txn, &old, j->out, &j->res->rec) == -1)
+		rc = REFRESH_ERROR;
+	j->rc = rc;
+	return rc == REFRESH_OK ? 0 : ROTATE_DROP;
 }
 
 int
@@ -175,58 +234,54 @@ refresh_rotate(const struct refresh_ctx *ctx, const char *token,
     struct refresh_result *res, const char **why)
 {
 	unsigned char h[HASH_SIZE];
-	struct refresh_token old;
-	struct store_txn *txn;
+	struct rotate_job j = { ctx, h, app, out, res, why, REFRESH_ERROR };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	*why = "unknown refresh token";
 	if (refresh_hash(token, h) == -1)
 		return REFRESH_INVALID;
-	/* Read, check and rotate in one write transaction: of two uses of
-	 * one token at once, the second sees it rotated. */
-	if (store_begin(ctx->st, 1, &txn) != STORE_OK)
-		return REFRESH_ERROR;
-	rc = store_refresh_get(txn, h, &old);
-	if (rc != STORE_OK || (*why = refresh_check(&old, app, ctx->now)) !=
-	    NULL) {
-		store_abort(txn);
-		return rc == STORE_OK || rc == STORE_NOTFOUND ?
-		    REFRESH_INVALID : REFRESH_ERROR;
-	}
-	if (ctx->scope != NULL && !old.rotated &&
-	    !refresh_scope_within(ctx->scope, old.scope)) {
-		store_abort(txn);
-		*why = "scope exceeds the one originally granted";
-		return REFRESH_SCOPE;
-	}
-	if (old.rotated) {
-		*why = "refresh token already used";
-		return refresh_refuse(ctx, txn, &old, REFRESH_REUSED,
-		    "token.refresh_reuse", *why);
-	}
-	rc = refresh_subject(txn, &old, app, &res->user, &res->roles);
-	if (rc == REFRESH_DENIED) {
-		*why = "the account can no longer use this application";
-		return refresh_refuse(ctx, txn, &old, REFRESH_DENIED,
-		    "token.refresh", *why);
-	}
-	if (rc == REFRESH_OK &&
-	    refresh_successor(ctx, txn, &old, out, &res->rec) == -1)
-		rc = REFRESH_ERROR;
-	if (rc != REFRESH_OK)
-		store_abort(txn);
-	else if (store_commit(txn) != STORE_OK)
-		rc = REFRESH_ERROR;
-	if (rc != REFRESH_OK) {
+	/* Group commit: returns once the batch holding the rotation (or the
+	 * end of the family) is on disk. */
+	rc = store_write(ctx->st, rotate_fn, &j);
+	if (rc != STORE_OK && rc != ROTATE_DROP)
+		j.rc = REFRESH_ERROR;
+	if (j.rc == REFRESH_ERROR) {
 		json_decref(res->roles);
 		res->roles = NULL;
 		wipe(out, RAND_TOKEN_LEN);
 		*why = "server error";
 		return REFRESH_ERROR;
 	}
-	*why = NULL;
-	return REFRESH_OK;
+	if (j.rc == REFRESH_OK)
+		*why = NULL;
+	return j.rc;
+}
+
+/* Revocation as store_write runs it. */
+struct revoke_job {
+	const unsigned char *hash;
+	const char *client_id;
+	int ended;
+};
+
+/* Ends the family of the token if it is the client's; another client's
+ * or an unknown token changes nothing. */
+static int
+revoke_fn(struct store_txn *txn, void *arg)
+{
+	struct revoke_job *j = arg;
+	struct refresh_token r;
+	int rc;
+
+	rc = store_refresh_get(txn, j->hash, &r);
+	if (rc == STORE_NOTFOUND || (rc == STORE_OK &&
+	    strcmp(r.client_id, j->client_id) != 0))
+		return STORE_OK;
+	if (rc == STORE_OK)
+		rc = store_refresh_del_family(txn, r.family, NULL);
+	j->ended = rc == STORE_OK;
+	return rc;
 }
 
 int
@@ -234,29 +289,16 @@ refresh_revoke(struct store *st, const char *token, const char *client_id,
     int *ended)
 {
 	unsigned char h[HASH_SIZE];
-	struct refresh_token r;
-	struct store_txn *txn;
-	int rc;
+	struct revoke_job j = { h, client_id, 0 };
 
 	if (ended != NULL)
 		*ended = 0;
 	if (refresh_hash(token, h) == -1)
 		return 0;
-	if (store_begin(st, 1, &txn) != STORE_OK)
-		return -1;
-	rc = store_refresh_get(txn, h, &r);
-	if (rc != STORE_OK || strcmp(r.client_id, client_id) != 0) {
-		store_abort(txn);
-		return rc == STORE_OK || rc == STORE_NOTFOUND ? 0 : -1;
-	}
-	if (store_refresh_del_family(txn, r.family, NULL) != STORE_OK) {
-		store_abort(txn);
-		return -1;
-	}
-	if (store_commit(txn) != STORE_OK)
+	if (store_write(st, revoke_fn, &j) != STORE_OK)
 		return -1;
 	if (ended != NULL)
-		*ended = 1;
+		*ended = j.ended;
 	return 0;
 }
 

@@ -60,7 +60,8 @@ int refresh_issue(const struct refresh_ctx *ctx, const struct authcode *c,
  * (registry_access). On REFRESH_OK out receives the new token and *res
  * the new record, the person and their roles (free res->roles); why
  * receives a short reason for the log and the client otherwise. One write
- * transaction. */
+ * transaction, shared with concurrent rotations (store_write): returns
+ * once it is on disk. */
 int refresh_rotate(const struct refresh_ctx *ctx, const char *token,
     const struct app *app, char out[RAND_TOKEN_LEN],
     struct refresh_result *res, const char **why);

@@ -2,7 +2,8 @@
  * store.c - lifecycle, transactions, raw table access and meta settings.
  * The schema version lives in the meta table: store_create writes it in
  * the same transaction that claims the folder, store_open refuses any other
- * version before a service can touch a record it would misread.
+ * version before a service can touch a record it would misread. Group
+ * commit (store_write) is store_write.c's.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -81,16 +82,26 @@ store_raw_get(struct store_txn *txn, enum store_table t, const void *key,
 	return txn->st->be->get(txn->bt, t, key, klen, val, vlen);
 }
 
+/* Notes the first failed write of txn (for store_write) and passes rc on. */
+static int
+raw_wrote(struct store_txn *txn, int rc)
+{
+	if (txn != NULL && txn->failed == STORE_OK && (rc == STORE_ERROR ||
+	    rc == STORE_FULL))
+		txn->failed = rc;
+	return rc;
+}
+
 int
 store_raw_put(struct store_txn *txn, enum store_table t, const void *key,
     size_t klen, const void *val, size_t vlen, unsigned flags)
 {
 	if (key == NULL || (val == NULL && vlen > 0) || vlen > STORE_VALUE_MAX)
-		return STORE_ERROR;
+		return raw_wrote(txn, STORE_ERROR);
 	if (raw_check(txn, t, key, klen, 1) != STORE_OK)
-		return STORE_ERROR;
-	return txn->st->be->put(txn->bt, t, key, klen, val == NULL ? "" : val,
-	    vlen, flags);
+		return raw_wrote(txn, STORE_ERROR);
+	return raw_wrote(txn, txn->st->be->put(txn->bt, t, key, klen,
+	    val == NULL ? "" : val, vlen, flags));
 }
 
 int
@@ -98,8 +109,8 @@ store_raw_del(struct store_txn *txn, enum store_table t, const void *key,
     size_t klen)
 {
 	if (key == NULL || raw_check(txn, t, key, klen, 1) != STORE_OK)
-		return STORE_ERROR;
-	return txn->st->be->del(txn->bt, t, key, klen);
+		return raw_wrote(txn, STORE_ERROR);
+	return raw_wrote(txn, txn->st->be->del(txn->bt, t, key, klen));
 }
 
 int
@@ -189,6 +200,10 @@ store_begin(struct store *st, int write, struct store_txn **out)
 	*out = NULL;
 	if (st == NULL || st->env == NULL)
 		return STORE_ERROR;
+	if (store_write_inside()) {
+		log_err("store: a store_write fn began a transaction");
+		return STORE_ERROR;
+	}
 	if ((txn = calloc(1, sizeof(*txn))) == NULL) {
 		log_err("store: out of memory");
 		return STORE_ERROR;
@@ -211,6 +226,10 @@ store_commit(struct store_txn *txn)
 
 	if (txn == NULL)
 		return STORE_ERROR;
+	if (txn->lent) {
+		log_err("store: a store_write fn committed its transaction");
+		return STORE_ERROR;
+	}
 	rc = txn->st->be->commit(txn->bt);
 	free(txn);
 	return rc;
@@ -221,6 +240,10 @@ store_abort(struct store_txn *txn)
 {
 	if (txn == NULL)
 		return;
+	if (txn->lent) {
+		log_err("store: a store_write fn aborted its transaction");
+		return;
+	}
 	txn->st->be->abort(txn->bt);
 	free(txn);
 }
@@ -322,9 +345,13 @@ done:
 int
 store_create(const char *dir, char *err, size_t errlen)
 {
-	struct store st = { &store_backend_lmdb, NULL };
+	struct store st;
 	int rc;
 
+	/* No group commit here (st.group stays unset): store_write refuses
+	 * a store whose group is not set up. */
+	memset(&st, 0, sizeof(st));
+	st.be = &store_backend_lmdb;
 	err_set(err, errlen, "%s", "");
 	if (dir == NULL || *dir == '\0') {
 		err_set(err, errlen, "no store folder given");
@@ -406,6 +433,11 @@ store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		return STORE_ERROR;
 	}
 	st->be = &store_backend_lmdb;
+	if (store_group_init(st) == -1) {
+		err_set(err, errlen, "cannot set up group commit");
+		free(st);
+		return STORE_ERROR;
+	}
 	rc = st->be->open(dir, &st->env, err, errlen);
 	if (rc == STORE_OK)
 		rc = schema_check(st, dir, err, errlen);
@@ -423,6 +455,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	st->be->close(st->env);
+	store_group_free(st);
 	free(st);
 }
 

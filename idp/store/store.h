@@ -10,7 +10,9 @@
  * Read transactions are cheap and may run concurrently with one writer
  * (and with writers in other processes, e.g. the CLI while serving).
  * Write transactions are serialised: a thread that begins one while it
- * still holds another waits for itself for ever.
+ * still holds another waits for itself for ever. A hot path whose writes
+ * are small uses store_write (below) instead, which shares one commit
+ * between concurrent callers.
  *
  * Returned records are copied into caller-owned structs; nothing returned
  * is borrowed from the database. The callback of a *_list function may
@@ -86,6 +88,56 @@ void store_close(struct store *st);	/* NULL is a no-op */
 int store_begin(struct store *st, int write, struct store_txn **out);
 int store_commit(struct store_txn *txn);	/* frees txn in every case */
 void store_abort(struct store_txn *txn);	/* frees txn; NULL is no-op */
+
+/* ---- group commit (issue 7): many small writes, one durable commit.
+ * Each commit is an fsync, and write transactions run one at a time, so a
+ * store_begin/store_commit per request caps a busy path (refresh-token
+ * rotation) at the disk's sync rate. store_write runs fn(txn, arg) inside
+ * a write transaction shared with the store_write calls of other threads
+ * that wait meanwhile: the first caller leads, begins the transaction,
+ * runs its own fn and every fn queued since (at most STORE_WRITE_BATCH_MAX
+ * a batch), each inside a nested transaction of its own, commits once and
+ * wakes the others; a caller that arrives during that commit waits for
+ * the next batch. Every fn runs in the leader's thread.
+ *
+ * fn's changes are atomic on their own: fn returns 0 to keep them, any
+ * other value to drop them, which leaves the rest of the batch alone. A
+ * write of fn that fails with STORE_ERROR or STORE_FULL drops fn's changes
+ * even if fn returns 0 (store_write then returns that code). fn sees what
+ * the fns before it in the batch wrote (an audit entry chains onto the
+ * previous fn's entry).
+ *
+ * store_write returns only once the batch's commit is over, so no answer
+ * rests on a change that is not on disk - not even a refusal, which may
+ * have read what a batch-mate wrote:
+ *	0		fn returned 0 and its changes are durably committed;
+ *	fn's value	fn returned non-zero (nothing of it kept);
+ *	STORE_ERROR, STORE_FULL  the batch's transaction could not begin or
+ *			commit (every fn of the batch gets it: nothing of any
+ *			of them is kept), or a write of fn failed as above.
+ * A caller that must tell fn's own failures from the store's gives fn
+ * values other than those (or keeps fn's result in arg).
+ *
+ * fn must be quick (no password hashing, no network: the whole batch
+ * waits for it) and must not begin a transaction or call store_write
+ * (both are refused with STORE_ERROR from inside fn: the leader already
+ * holds the writer lock and would wait for itself for ever); nor may it
+ * commit, abort or keep txn. As with store_begin, a thread that holds a
+ * write transaction must not call store_write. */
+#define STORE_WRITE_BATCH_MAX 64
+typedef int (*store_write_fn)(struct store_txn *txn, void *arg);
+int store_write(struct store *st, store_write_fn fn, void *arg);
+
+/* Counters of store_write since the store was opened (for metrics and
+ * the tests): fn runs, top-level commits that carried them, the largest
+ * batch, and the calls waiting now for a batch to take them. */
+struct store_write_stats {
+	uint64_t writes;
+	uint64_t commits;
+	uint64_t batch_max;
+	uint64_t waiting;
+};
+void store_write_stats(struct store *st, struct store_write_stats *out);
 
 /* Deletes expired sessions, codes, flows, counters and refresh tokens
  * (expires <= now);

@@ -98,6 +98,17 @@ struct store_backend {
 	    struct store_btxn **out);
 	int (*commit)(struct store_btxn *txn);		/* frees txn */
 	void (*abort)(struct store_btxn *txn);		/* frees txn */
+	/* For group commit (store_write): begins a transaction nested in
+	 * the write transaction parent, in the same thread. Until it ends
+	 * parent is not used; it sees what parent holds; commit hands its
+	 * changes to parent (nothing reaches the disk before parent's own
+	 * commit) and abort drops them, leaving parent as it was. A failed
+	 * commit leaves parent either as it was or failing its own commit.
+	 * commit and abort above end it. NULL when the backend has none
+	 * (a SQL backend would use SAVEPOINT / RELEASE / ROLLBACK TO):
+	 * store_write then gives every call a transaction of its own. */
+	int (*begin_nested)(struct store_btxn *parent,
+	    struct store_btxn **out);
 
 	/* *val is borrowed until the next write in txn or its end. */
 	int (*get)(struct store_btxn *txn, enum store_table t,

@@ -7,22 +7,52 @@
 #ifndef KLEIDI_STORE_INT_H
 #define KLEIDI_STORE_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
 #include "store_backend.h"
 
+/* A store_write call waiting for (or inside) a batch (store_write.c). */
+struct store_write_req;
+
+/* Group commit state (store_write.c): the calls waiting for a batch, and
+ * whether a leader is running one. */
+struct store_group {
+	pthread_mutex_t mtx;
+	pthread_cond_t done;		/* a batch ended */
+	struct store_write_req *head;	/* waiting, oldest first */
+	struct store_write_req *tail;
+	int leading;			/* a leader is running a batch */
+	int ready;			/* mtx and done initialised */
+	struct store_write_stats stats;
+};
+
 struct store {
 	const struct store_backend *be;
 	struct store_benv *env;
+	struct store_group group;
 };
 
 struct store_txn {
 	struct store *st;
 	struct store_btxn *bt;
 	int write;
+	/* A store_write fn's transaction: lent, never committed, aborted
+	 * nor freed by the fn. */
+	int lent;
+	/* The first STORE_ERROR or STORE_FULL of a write through this txn:
+	 * store_write drops the changes of an fn whose write failed. */
+	int failed;
 };
+
+/* Sets up and tears down st->group (store_open, store_close). */
+int store_group_init(struct store *st);
+void store_group_free(struct store *st);
+/* 1 while the calling thread runs a store_write fn: store_begin refuses
+ * to begin another transaction then. */
+int store_write_inside(void);
 
 /* ---- raw table access: checks the handles (and, for writes, that txn
  * is a write transaction), then calls the backend. */

@@ -39,6 +39,19 @@
  * able to open. */
 #define LMDB_MAX_DBS (STORE_TBL_COUNT + 16)
 
+/*
+ * MDB_NOTLS: a read transaction belongs to its caller, not to the thread
+ * that began it, and one thread may hold several. Never MDB_WRITEMAP:
+ * group commit (store_write) needs nested transactions, which LMDB
+ * refuses in a writable map. Never MDB_NOSYNC, MDB_NOMETASYNC or
+ * MDB_MAPASYNC either: a commit returns once it is on disk, which every
+ * answer of the server relies on.
+ */
+#define LMDB_ENV_FLAGS MDB_NOTLS
+_Static_assert((LMDB_ENV_FLAGS & (MDB_WRITEMAP | MDB_NOSYNC |
+    MDB_NOMETASYNC | MDB_MAPASYNC)) == 0,
+    "nested transactions and durable commits");
+
 struct store_benv {
 	MDB_env *env;
 	dev_t dev;		/* the folder, for the once-per-process rule */
@@ -210,9 +223,7 @@ lmdb_env_new(const char *dir, MDB_env **out, char *err, size_t errlen)
 	    (rc = mdb_env_set_mapsize(env, LMDB_MAP_SIZE)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(env, LMDB_MAX_READERS)) != 0)
 		goto fail;
-	/* MDB_NOTLS: a read transaction belongs to its caller, not to the
-	 * thread that began it, and one thread may hold several. */
-	if ((rc = mdb_env_open(env, dir, MDB_NOTLS, 0600)) != 0)
+	if ((rc = mdb_env_open(env, dir, LMDB_ENV_FLAGS, 0600)) != 0)
 		goto fail;
 	/* A process killed inside a read transaction leaves its reader slot
 	 * taken, pinning old pages so the file only grows: free such slots
@@ -357,6 +368,31 @@ lmdb_begin(struct store_benv *be, int write, struct store_btxn **out)
 	if (rc != 0) {
 		free(bt);
 		return lmdb_rc(rc, "begin", STORE_TBL_COUNT);
+	}
+	*out = bt;
+	return STORE_OK;
+}
+
+/* A transaction nested in parent (store_write): same thread, parent
+ * unused until it ends. */
+static int
+lmdb_begin_nested(struct store_btxn *parent, struct store_btxn **out)
+{
+	struct store_btxn *bt;
+	int rc;
+
+	*out = NULL;
+	if (parent == NULL)
+		return STORE_ERROR;
+	if ((bt = calloc(1, sizeof(*bt))) == NULL) {
+		log_err("store: out of memory");
+		return STORE_ERROR;
+	}
+	bt->env = parent->env;
+	if ((rc = mdb_txn_begin(parent->env->env, parent->txn, 0,
+	    &bt->txn)) != 0) {
+		free(bt);
+		return lmdb_rc(rc, "begin nested", STORE_TBL_COUNT);
 	}
 	*out = bt;
 	return STORE_OK;
@@ -598,6 +634,7 @@ const struct store_backend store_backend_lmdb = {
 	.begin = lmdb_begin,
 	.commit = lmdb_commit,
 	.abort = lmdb_abort,
+	.begin_nested = lmdb_begin_nested,
 	.get = lmdb_get,
 	.put = lmdb_put,
 	.del = lmdb_del,

@@ -1,8 +1,10 @@
 /*
  * test_refresh.c - refresh token families on a real store with an
  * injected clock: rotation, replay ending the family (RFC 9700 4.14.2),
- * expiry, another client's token, revocation, access_end_user, the sweep.
+ * expiry, another client's token, revocation, access_end_user, the sweep,
+ * and rotations from many threads at once (group commit).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,6 +361,145 @@ test_client_grants(void **state)
 	    "sync", NULL), REG_NOTFOUND);
 }
 
+/* ---- many rotations at once (group commit, store_write): each thread
+ * starts families, rotates, replays the rotated token and tries the
+ * token of the ended family; every outcome as if alone, and the audit
+ * entries of the replays form one intact chain. */
+#define RACE_THREADS 8
+#define RACE_ROUNDS 20
+
+static struct audit race_audit;
+
+struct racer {
+	pthread_t th;
+	int rc[RACE_ROUNDS][4];	/* issue, rotate, replay, after the end */
+};
+
+static int
+race_rotate(const char *token, char out[RAND_TOKEN_LEN])
+{
+	struct refresh_ctx c = { fx.st, &race_audit, "127.0.0.1", T0, NULL };
+	struct refresh_result res;
+	const char *why;
+	int rc;
+
+	rc = refresh_rotate(&c, token, &app_a, out, &res, &why);
+	if (rc == REFRESH_OK)
+		json_decref(res.roles);
+	return rc;
+}
+
+static void *
+racer_run(void *arg)
+{
+	struct refresh_ctx c = { fx.st, &race_audit, "127.0.0.1", T0, NULL };
+	char t1[RAND_TOKEN_LEN], t2[RAND_TOKEN_LEN], t3[RAND_TOKEN_LEN];
+	struct racer *r = arg;
+	struct authcode code;
+	int i;
+
+	memset(&code, 0, sizeof(code));
+	str_copy(code.client_id, "payroll", sizeof(code.client_id));
+	str_copy(code.user_id, "user-maria", sizeof(code.user_id));
+	str_copy(code.scope, "openid", sizeof(code.scope));
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		r->rc[i][0] = refresh_issue(&c, &code, TTL, t1);
+		r->rc[i][1] = race_rotate(t1, t2);
+		r->rc[i][2] = race_rotate(t1, t3);
+		r->rc[i][3] = race_rotate(t2, t3);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent_rotation(void **state)
+{
+	static struct racer racers[RACE_THREADS];
+	char t1[RAND_TOKEN_LEN], t2[RAND_TOKEN_LEN];
+	struct audit_report rep;
+	int i, j;
+
+	(void)state;
+	memset(&race_audit, 0x33, sizeof(race_audit));
+	issue("payroll", t1);
+	for (i = 0; i < RACE_THREADS; i++)
+		assert_int_equal(pthread_create(&racers[i].th, NULL,
+		    racer_run, &racers[i]), 0);
+	/* Meanwhile the main thread rotates a family of its own. */
+	for (j = 0; j < RACE_ROUNDS; j++) {
+		assert_int_equal(rotate(t1, &app_a, t2, NULL), REFRESH_OK);
+		memcpy(t1, t2, sizeof(t1));
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		assert_int_equal(pthread_join(racers[i].th, NULL), 0);
+	for (i = 0; i < RACE_THREADS; i++) {
+		for (j = 0; j < RACE_ROUNDS; j++) {
+			assert_int_equal(racers[i].rc[j][0], 0);
+			assert_int_equal(racers[i].rc[j][1], REFRESH_OK);
+			assert_int_equal(racers[i].rc[j][2], REFRESH_REUSED);
+			assert_int_equal(racers[i].rc[j][3], REFRESH_INVALID);
+		}
+	}
+	assert_true(is_stored(t1));
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(audit_verify(&race_audit, fx.st, &rep),
+	    AUDIT_INTACT);
+	assert_int_equal(rep.entries, RACE_THREADS * RACE_ROUNDS);
+}
+
+/* Two uses of one token at once: one rotates it, the other finds it
+ * rotated and ends the family (or, later still, finds nothing). */
+struct twin {
+	pthread_t th;
+	const char *token;
+	char out[RAND_TOKEN_LEN];
+	int rc;
+};
+
+static void *
+twin_run(void *arg)
+{
+	struct twin *t = arg;
+
+	t->rc = race_rotate(t->token, t->out);
+	return NULL;
+}
+
+static void
+test_concurrent_reuse(void **state)
+{
+	struct twin twins[4];
+	char t1[RAND_TOKEN_LEN];
+	struct audit_report rep;
+	int i, ok = 0, reused = 0, invalid = 0;
+
+	(void)state;
+	memset(&race_audit, 0x44, sizeof(race_audit));
+	issue("payroll", t1);
+	for (i = 0; i < 4; i++) {
+		twins[i].token = t1;
+		assert_int_equal(pthread_create(&twins[i].th, NULL, twin_run,
+		    &twins[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(twins[i].th, NULL), 0);
+		ok += twins[i].rc == REFRESH_OK;
+		reused += twins[i].rc == REFRESH_REUSED;
+		invalid += twins[i].rc == REFRESH_INVALID;
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(reused, 1);
+	assert_int_equal(invalid, 2);
+	for (i = 0; i < 4; i++)
+		if (twins[i].rc == REFRESH_OK)
+			assert_false(is_stored(twins[i].out));
+	assert_false(is_stored(t1));
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(audit_verify(&race_audit, fx.st, &rep),
+	    AUDIT_INTACT);
+	assert_int_equal(rep.entries, 1);
+}
+
 int
 main(void)
 {
@@ -376,6 +517,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_grants, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_rotation,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_reuse, setup,
 		    teardown),
 	};
 
