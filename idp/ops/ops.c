@@ -68,11 +68,12 @@ http_result
 ops_metrics(struct http_request *req, struct http_response *resp, void *app)
 {
 	struct idp *idp = app;
+	unsigned waiting, running;
 
 	(void)req;
 	resp->content_type = OPS_METRICS_TYPE;
-	if (metrics_render(&resp->body, pool_depth(idp->pool),
-	    pool_running(idp->pool)) == -1)
+	pool_load(idp->pool, &waiting, &running);
+	if (metrics_render(&resp->body, waiting, running) == -1)
 		return ops_text(resp, 500, "metrics do not fit\n");
 	return HTTP_DONE;
 }

@@ -123,24 +123,11 @@ pool_submit(struct pool *p, pool_job_fn fn, void *arg)
 	return rc;
 }
 
-unsigned
-pool_running(struct pool *p)
+void
+pool_load(struct pool *p, unsigned *waiting, unsigned *running)
 {
-	unsigned n;
-
 	pthread_mutex_lock(&p->mu);
-	n = p->running;
+	*waiting = p->count;
+	*running = p->running;
 	pthread_mutex_unlock(&p->mu);
-	return n;
-}
-
-unsigned
-pool_depth(struct pool *p)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&p->mu);
-	n = p->count;
-	pthread_mutex_unlock(&p->mu);
-	return n;
 }

@@ -18,7 +18,7 @@ struct pool *pool_new(unsigned workers, unsigned queue_max);
 void pool_free(struct pool *p);
 /* 0 when queued; -1 when the queue is full or the pool is stopping. */
 int pool_submit(struct pool *p, pool_job_fn fn, void *arg);
-unsigned pool_depth(struct pool *p);	/* jobs waiting, for metrics */
-unsigned pool_running(struct pool *p);	/* jobs being run, for metrics */
+/* For metrics: the jobs waiting in the queue and those being run. */
+void pool_load(struct pool *p, unsigned *waiting, unsigned *running);
 
 #endif

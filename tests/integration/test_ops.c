@@ -258,20 +258,12 @@ setup(void **state)
 	    "argon2_m_cost_kib = 65536\nworkers = 1\n[policy]\n"
 	    "employee_factors = 1\n[limits]\nsignin_burst = 10000\n";
 	char path[512];
-	json_t *j;
 
 	(void)state;
 	assert_int_equal(harness_init(&h), 0);
 	snprintf(path, sizeof(path), "%s/kleidi.ini", h.dir);
 	assert_int_equal(file_write(path, ini, sizeof(ini) - 1, 0600, 0), 0);
-	assert_int_equal(run_cli(&h, NULL, NULL, "org", "add", "town",
-	    "--name", "Town", NULL), 0);
-	j = run_cli_json(&h, NULL, "app", "add", "payroll", "--name",
-	    "Payroll", "--redirect-uri", REDIRECT, NULL);
-	str_copy(secret, jstr(j, "client_secret"), sizeof(secret));
-	json_decref(j);
-	assert_int_equal(run_cli(&h, NULL, NULL, "org", "subscribe", "town",
-	    "payroll", NULL), 0);
+	provision_payroll(&h, REDIRECT, secret, sizeof(secret));
 	assert_int_equal(run_cli(&h, PASSWORD "\n", NULL, "user", "add",
 	    "maria", "--org", "town", "--name", "Maria", "--password-stdin",
 	    NULL), 0);

@@ -48,20 +48,12 @@ write_ini(const char *text)
 static int
 setup(void **state)
 {
-	json_t *j;
 
 	(void)state;
 	assert_int_equal(harness_init(&h), 0);
 	write_ini(BASE_INI "[policy]\nemployee_factors = 1\n"
 	    "[tokens]\naccess_ttl = 300\n");
-	assert_int_equal(run_cli(&h, NULL, NULL, "org", "add", "town",
-	    "--name", "Town", NULL), 0);
-	j = run_cli_json(&h, NULL, "app", "add", "payroll", "--name",
-	    "Payroll", "--redirect-uri", REDIRECT, NULL);
-	str_copy(secret, jstr(j, "client_secret"), sizeof(secret));
-	json_decref(j);
-	assert_int_equal(run_cli(&h, NULL, NULL, "org", "subscribe", "town",
-	    "payroll", NULL), 0);
+	provision_payroll(&h, REDIRECT, secret, sizeof(secret));
 	assert_int_equal(run_cli(&h, PASSWORD "\n", NULL, "user", "add",
 	    "maria", "--org", "town", "--name", "Maria", "--phone",
 	    "+306912345678", "--password-stdin", NULL), 0);

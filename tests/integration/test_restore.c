@@ -238,21 +238,13 @@ static int
 setup(void **state)
 {
 	char name[16], pass[64];
-	json_t *j;
 	int i;
 
 	(void)state;
 	assert_int_equal(harness_init(&h), 0);
 	str_copy(outside, "/tmp/kleidi-test-XXXXXX", sizeof(outside));
 	assert_non_null(mkdtemp(outside));
-	assert_int_equal(run_cli(&h, NULL, NULL, "org", "add", "town",
-	    "--name", "Town", NULL), 0);
-	j = run_cli_json(&h, NULL, "app", "add", "payroll", "--name",
-	    "Payroll", "--redirect-uri", REDIRECT, NULL);
-	str_copy(secret, jstr(j, "client_secret"), sizeof(secret));
-	json_decref(j);
-	assert_int_equal(run_cli(&h, NULL, NULL, "org", "subscribe", "town",
-	    "payroll", NULL), 0);
+	provision_payroll(&h, REDIRECT, secret, sizeof(secret));
 	for (i = 0; i < USERS; i++) {
 		snprintf(name, sizeof(name), "user%d", i);
 		snprintf(pass, sizeof(pass), "password of %s\n", name);

@@ -58,6 +58,22 @@ run_cli_json(struct harness *h, const char *stdin_text, ...)
 }
 
 void
+provision_payroll(struct harness *h, const char *redirect, char *secret,
+    size_t size)
+{
+	json_t *j;
+
+	assert_int_equal(run_cli(h, NULL, NULL, "org", "add", "town",
+	    "--name", "Town", NULL), 0);
+	j = run_cli_json(h, NULL, "app", "add", "payroll", "--name",
+	    "Payroll", "--redirect-uri", redirect, NULL);
+	str_copy(secret, jstr(j, "client_secret"), size);
+	json_decref(j);
+	assert_int_equal(run_cli(h, NULL, NULL, "org", "subscribe", "town",
+	    "payroll", NULL), 0);
+}
+
+void
 authorize_url(const struct harness *h, char *out, size_t size,
     const char *client, const char *redirect, const char *challenge,
     const char *extra)

@@ -19,6 +19,12 @@ int run_cli(struct harness *h, const char *stdin_text, struct buf *out,
 /* `kleidi ARGS... --json` parsed; NULL-terminated args. Asserts exit 0. */
 json_t *run_cli_json(struct harness *h, const char *stdin_text, ...);
 
+/* The tenant most tests start from: organisation "town" ("Town"),
+ * subscribed to app "payroll" with redirect; payroll's client secret goes
+ * to secret. Asserts every step. */
+void provision_payroll(struct harness *h, const char *redirect,
+    char *secret, size_t size);
+
 /* An /authorize URL with state st-123 and nonce n-456; challenge (S256)
  * and extra ("&k=v...") may be NULL. */
 void authorize_url(const struct harness *h, char *out, size_t size,
