@@ -18,11 +18,19 @@
 #	SOAK_SECONDS	length of the load (default 600)
 #	SOAK_WINDOW	seconds per sample (30)
 #	SOAK_WARMUP	seconds before the RSS baseline and the p99s (60)
-#	SOAK_BUILD	build folder (build-soak)
+#	SOAK_SANITIZE	1 (default): ASan + UBSan; 0: a plain build, to read
+#			the server's own memory without ASan's shadow and
+#			quarantine
+#	SOAK_BUILD	build folder (build-soak, or build-soak-plain)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${SOAK_BUILD:-$ROOT/build-soak}
+SANITIZE=${SOAK_SANITIZE:-1}
+if [ "$SANITIZE" = 0 ]; then
+	BUILD=${SOAK_BUILD:-$ROOT/build-soak-plain}; SAN=OFF; WHAT="no sanitizers"
+else
+	BUILD=${SOAK_BUILD:-$ROOT/build-soak}; SAN=ON; WHAT="ASan + UBSan"
+fi
 SECS=${SOAK_SECONDS:-600}
 WINDOW=${SOAK_WINDOW:-30}
 WARMUP=${SOAK_WARMUP:-60}
@@ -33,9 +41,9 @@ NCPU=$(nproc)
 
 log() { echo "soak: $*" >&2; }
 
-log "building (RelWithDebInfo, ASan + UBSan) in $BUILD"
+log "building (RelWithDebInfo, $WHAT) in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DKLEIDI_SANITIZE=ON >/dev/null
+    -DKLEIDI_SANITIZE="$SAN" >/dev/null
 cmake --build "$BUILD" -j"$NCPU" --target kleidi bench_gen bench_signin \
     bench_soak >/dev/null
 KLEIDI=$BUILD/idp/kleidi
