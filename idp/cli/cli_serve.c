@@ -263,6 +263,7 @@ serve_run(struct cli *c, struct idp *idp, const char *listen,
 	hc.secure_cookies = idp->https;
 	hc.app = idp;
 	hc.on_done = metrics_on_done;
+	hc.offload = idp->writers;	/* the routes that write: http.h */
 	/* Picks up `kleidi keys rotate` and keys that start or retire. */
 	if (keyring_watch(idp->keyring, KEYRING_WATCH_INTERVAL) == -1)
 		return cli_fail(c, "keys", "cannot watch the key folder");

@@ -72,6 +72,13 @@ static const struct cfg_entry cfg_table[] = {
 	NUM("server", "fields_max", CFG_SIZE, fields_max, 8, 1024, 64),
 	/* Our tokens are 1-2 KB; the SDK takes up to 16 KB. */
 	NUM("server", "token_max", CFG_SIZE, token_max, 1024, 65536, 8192),
+	/* Requests that wait on the disk (a durable store write: /token,
+	 * /revoke, ...) run on these threads, not on the HTTP ones: a
+	 * writer waits for an fsync, not for the CPU, and a group commit
+	 * holds as many writers as wait together (store.h). 0 runs them on
+	 * the HTTP threads. Past write_queue waiting, 503. */
+	NUM("server", "write_workers", CFG_UINT, write_workers, 0, 256, 16),
+	NUM("server", "write_queue", CFG_UINT, write_queue, 1, 100000, 256),
 	/* RFC 9106 second recommended option is t=3, m=64 MiB; these are
 	 * the defaults, the operator tunes them to the hardware. */
 	NUM("password", "argon2_t_cost", CFG_U32, argon2_t_cost, 1, 64, 3),

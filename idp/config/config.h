@@ -22,6 +22,8 @@ struct config {
 	size_t header_max;		/* request line + headers */
 	size_t fields_max;		/* query + form + cookie pairs */
 	size_t token_max;		/* Authorization, token parameters */
+	unsigned write_workers;		/* 0: writes on the HTTP threads */
+	unsigned write_queue;		/* requests waiting for a writer */
 	/* [password] argon2id */
 	uint32_t argon2_t_cost;
 	uint32_t argon2_m_cost_kib;

@@ -13,6 +13,27 @@
  * handler then simply runs again. http_server_stop waits for suspended
  * requests to be resumed and answered.
  *
+ * Offload: a route flagged HTTP_ROUTE_OFFLOAD (a handler that waits on the
+ * disk: a durable store write) does not run on an HTTP thread when the
+ * server has an offload pool (http_server_config.offload). Once the
+ * request is in and checked, the adapter suspends the connection and
+ * submits the handler's run to the pool; the job runs the handler, which
+ * fills its response as usual, and resumes the connection; an HTTP
+ * thread then sends the answer. A handler blocked on an fsync so blocks
+ * one worker, never the other connections of an HTTP thread, and as
+ * many writers as the pool has workers can share one commit (store.h,
+ * store_write). Handlers need no change and see nothing of this (but
+ * their thread). When the pool's queue is full the adapter answers 503
+ * with Retry-After: 1 at once, without running the handler. An
+ * offloaded handler may still return HTTP_SUSPENDED (a password route
+ * handing argon2id to its own pool): after http_resume it runs again on
+ * the offload pool too - or, if the queue is full then, on an HTTP
+ * thread, never refused once it has begun. Offloaded requests count as
+ * suspended ones for http_server_stop, and on_done sees them as any
+ * other. A handler whose route writes only for some requests (the token
+ * endpoint: not for client_credentials) is not flagged and asks for it
+ * with http_offload (below) when it must.
+ *
  * Before any handler runs, the adapter answers by itself: 404 for an
  * unknown path, 405 with Allow for a known path under another method (a
  * GET route also answers HEAD), 413 for a body over body_max, 400 for a
@@ -40,6 +61,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "util/util.h"
+
+struct pool;	/* util/pool.h */
 
 /* Hard limits (defaults; the server config may lower or raise them). */
 #define HTTP_BODY_MAX (64 * 1024)	/* request body bytes -> 413 */
@@ -98,10 +121,13 @@ typedef http_result (*http_handler_fn)(struct http_request *req,
  * (/admin/v1/users/NAME). Exact routes are
  * tried first, over the whole table; then prefix routes, in table order.
  * A prefix handler must check the rest of the path itself. */
+#define HTTP_ROUTE_OFFLOAD 0x1u	/* run on the offload pool (above) */
+
 struct http_route {
 	const char *method;		/* NULL: any method */
 	const char *path;		/* exact, or a prefix route */
 	http_handler_fn fn;
+	unsigned flags;			/* HTTP_ROUTE_*, or 0 */
 };
 
 /*
@@ -138,6 +164,9 @@ struct http_server_config {
 	void *app;			/* passed to every handler */
 	void (*on_done)(void *app, const char *route_path, int status,
 	    int64_t micros);		/* metrics hook, or NULL (above) */
+	/* Runs the HTTP_ROUTE_OFFLOAD handlers, or NULL: they run on the
+	 * HTTP threads. The caller's; it must outlive the server. */
+	struct pool *offload;
 };
 
 struct http_server;
@@ -157,6 +186,13 @@ size_t http_query_count(const struct http_request *req, const char *name);
 size_t http_form_count(const struct http_request *req, const char *name);
 
 void http_resume(struct http_request *req);	/* any thread */
+/* For a handler about to wait on the disk (above, Offload): 1 when it is
+ * to return HTTP_SUSPENDED at once, to be run again on the offload pool
+ * with req->resumed incremented - or answered 503 with Retry-After: 1, its
+ * response dropped, when the queue is full: so it asks before it has done
+ * anything it would not do twice; 0 when it runs there already, or the
+ * server has no pool, or no server made req: go on here. */
+int http_offload(struct http_request *req);
 /* 1 when the server sets Secure cookies (the issuer is https); 0 for a
  * request that no server made (a unit test's). */
 int http_secure(const struct http_request *req);

@@ -4,9 +4,11 @@
  * request, routes it by path (exact, then prefix) and method, runs the
  * handler (which may suspend and be resumed from another thread), and
  * turns its response into an MHD response with the baseline security
- * headers. Per-request memory is allocated when MHD sees the request line
- * (MHD_OPTION_URI_LOG_CALLBACK, which also hands us the raw query) and
- * freed in one place, the completion callback.
+ * headers. A route flagged HTTP_ROUTE_OFFLOAD (or a handler that asks,
+ * http_offload) runs on the offload pool, the connection suspended
+ * meanwhile. Per-request memory is allocated when MHD sees the request
+ * line (MHD_OPTION_URI_LOG_CALLBACK, which also hands us the raw query)
+ * and freed in one place, the completion callback.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -26,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "util/pool.h"
 
 #define STATIC_PREFIX "/static/"
 #define STATIC_FILES_MAX 64
@@ -33,6 +36,7 @@
 #define STATIC_FILE_MAX ((size_t)1024 * 1024)
 #define COOKIE_HEADERS_MAX ((size_t)16 * 1024) /* all Cookie headers */
 #define STOP_WAIT_SECONDS 60		/* for suspended requests to end */
+#define BUSY_RETRY_AFTER "1"		/* offload queue full: 503 */
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_PER_IP_LIMIT 64
@@ -63,12 +67,14 @@ struct http_server {
 	void *app;
 	void (*on_done)(void *app, const char *route_path, int status,
 	    int64_t micros);
+	struct pool *offload;	/* HTTP_ROUTE_OFFLOAD handlers, or NULL */
 	unsigned port;
 	struct static_file statics[STATIC_FILES_MAX];
 	size_t nstatics;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	unsigned active;	/* requests inside a handler or suspended */
+	unsigned active;	/* requests in a handler, suspended or
+				 * offloaded */
 	int stopping;
 };
 
@@ -86,14 +92,20 @@ struct http_conn {
 	int status;		/* queued, for on_done; 0: none */
 	struct timespec start;	/* request line seen (monotonic) */
 	int active;		/* counted in srv->active */
-	pthread_mutex_t lock;	/* suspended and resume_pending */
+	int offload;		/* the handler runs on the pool */
+	int offload_asked;	/* by the handler: http_offload */
+	pthread_mutex_t lock;	/* the four below */
 	int suspended;
-	int resume_pending;	/* http_resume came before the suspension */
+	int resume_pending;	/* http_resume came before the suspension,
+				 * or while the handler ran offloaded */
+	int in_job;		/* the handler's run is on the offload pool */
+	int job_done;		/* it answered there: send resp */
 	struct http_request req;
 	struct http_response resp;
 };
 
 static enum MHD_Result conn_respond(struct http_conn *);
+static enum MHD_Result conn_offload(struct http_conn *);
 
 /* ---- error pages of the adapter itself: plain, no internals */
 
@@ -139,9 +151,10 @@ error_page(struct buf *b, int status)
 	return 0;
 }
 
-/* Answers status with the adapter's page; allow is the Allow list (405). */
+/* Answers status with the adapter's page and header name (if not NULL). */
 static enum MHD_Result
-conn_error(struct http_conn *hc, int status, const char *allow)
+conn_page(struct http_conn *hc, int status, const char *name,
+    const char *value)
 {
 	struct http_response *r = &hc->resp;
 
@@ -149,14 +162,25 @@ conn_error(struct http_conn *hc, int status, const char *allow)
 	http_response_init(r);
 	r->status = status;
 	if (error_page(&r->body, status) == -1 ||
-	    (allow != NULL && http_header(r, "Allow", allow) == -1) ||
-	    (status == 503 && http_header(r, "Retry-After", "5") == -1))
+	    (name != NULL && http_header(r, name, value) == -1))
 		return MHD_NO;
 	/* Not the path: MHD has percent-decoded it, newlines and all. */
 	if (status >= 500)
 		log_warn("http: answered %d to %s", status,
 		    hc->req.remote_addr);
 	return conn_respond(hc);
+}
+
+/* Answers status with the adapter's page; allow is the Allow list (405);
+ * a 503 (stopping) asks the client to come back in a while. */
+static enum MHD_Result
+conn_error(struct http_conn *hc, int status, const char *allow)
+{
+	if (allow != NULL)
+		return conn_page(hc, status, "Allow", allow);
+	if (status == 503)
+		return conn_page(hc, status, "Retry-After", "5");
+	return conn_page(hc, status, NULL, NULL);
 }
 
 /* ---- response */
@@ -508,6 +532,12 @@ conn_run(struct http_conn *hc)
 		r = hc->route->fn(&hc->req, &hc->resp, hc->srv->app);
 		if (r != HTTP_SUSPENDED)
 			return conn_respond(hc);
+		if (hc->offload_asked) {
+			hc->offload_asked = 0;
+			hc->offload = 1;
+			hc->req.resumed++;
+			return conn_offload(hc);
+		}
 		pthread_mutex_lock(&hc->lock);
 		if (!hc->resume_pending) {
 			/* MHD resumes only what it suspended: http_resume
@@ -521,6 +551,94 @@ conn_run(struct http_conn *hc)
 		pthread_mutex_unlock(&hc->lock);
 		hc->req.resumed++;
 	}
+}
+
+/* The offload pool's job (http.h): runs the handler, again at once when
+ * it suspended and was resumed meanwhile; when it answers, resumes the
+ * connection for an HTTP thread to send the answer. A handler that stays
+ * suspended is resumed by its own work later (http_resume submits it
+ * again). hc is not touched after the unlock. */
+static void
+conn_job(void *arg)
+{
+	struct http_conn *hc = arg;
+	http_result r;
+
+	for (;;) {
+		r = hc->route->fn(&hc->req, &hc->resp, hc->srv->app);
+		pthread_mutex_lock(&hc->lock);
+		if (r != HTTP_SUSPENDED || !hc->resume_pending)
+			break;
+		hc->resume_pending = 0;
+		pthread_mutex_unlock(&hc->lock);
+		hc->req.resumed++;
+	}
+	hc->in_job = 0;
+	if (r != HTTP_SUSPENDED) {
+		hc->job_done = 1;
+		hc->suspended = 0;
+		MHD_resume_connection(hc->mhd);
+	}
+	pthread_mutex_unlock(&hc->lock);
+}
+
+/* Submits the handler's run to the offload pool; hc->lock held. -1 when
+ * the queue is full. */
+static int
+conn_submit(struct http_conn *hc)
+{
+	hc->in_job = 1;
+	if (pool_submit(hc->srv->offload, conn_job, hc) == 0)
+		return 0;
+	hc->in_job = 0;
+	return -1;
+}
+
+/* An offloaded handler's work is done (http_resume): it runs again on the
+ * pool, the connection still suspended; hc->lock held. -1 when the queue
+ * is full: it then runs again on an HTTP thread. */
+static int
+conn_resubmit(struct http_conn *hc)
+{
+	hc->req.resumed++;
+	if (conn_submit(hc) == 0)
+		return 0;
+	hc->req.resumed--;
+	return -1;
+}
+
+/* Hands the handler's first run to the offload pool, the connection
+ * suspended meanwhile; a full queue is a 503 at once. The lock is held
+ * across the submit so that the job cannot resume the connection before
+ * it is suspended. */
+static enum MHD_Result
+conn_offload(struct http_conn *hc)
+{
+	pthread_mutex_lock(&hc->lock);
+	if (conn_submit(hc) == -1) {
+		pthread_mutex_unlock(&hc->lock);
+		return conn_page(hc, 503, "Retry-After", BUSY_RETRY_AFTER);
+	}
+	hc->suspended = 1;
+	MHD_suspend_connection(hc->mhd);
+	pthread_mutex_unlock(&hc->lock);
+	return MHD_YES;
+}
+
+/* Resumed: the offloaded handler answered (send it), or a suspended
+ * handler's work is done (run it again). */
+static enum MHD_Result
+conn_resumed(struct http_conn *hc)
+{
+	int done;
+
+	pthread_mutex_lock(&hc->lock);
+	done = hc->job_done;
+	pthread_mutex_unlock(&hc->lock);
+	if (done)
+		return conn_respond(hc);
+	hc->req.resumed++;
+	return conn_run(hc);
 }
 
 /* The whole request is in: route, parse, and run the handler. */
@@ -553,6 +671,10 @@ conn_dispatch(struct http_conn *hc)
 	if (!hc->active)
 		return conn_error(hc, 503, NULL);
 	hc->phase = PHASE_HANDLER;
+	hc->offload = (hc->route->flags & HTTP_ROUTE_OFFLOAD) &&
+	    srv->offload != NULL;
+	if (hc->offload)
+		return conn_offload(hc);
 	return conn_run(hc);
 }
 
@@ -613,9 +735,8 @@ server_access(void *cls, struct MHD_Connection *c, const char *url,
 			return conn_upload(hc, upload, upload_size);
 		return conn_dispatch(hc);
 	case PHASE_HANDLER:
-		/* Called again only after http_resume. */
-		hc->req.resumed++;
-		return conn_run(hc);
+		/* Called again only after a resume. */
+		return conn_resumed(hc);
 	default:
 		return MHD_NO;
 	}
@@ -948,6 +1069,7 @@ http_server_start(const struct http_server_config *cfg, char *err,
 	srv->token_max = cfg->token_max ? cfg->token_max :
 	    (size_t)HTTP_TOKEN_MAX;
 	srv->on_done = cfg->on_done;
+	srv->offload = cfg->offload;
 	srv->secure = cfg->secure_cookies;
 	srv->app = cfg->app;
 	if (listen_addr(cfg, &ss, &v6, err, errlen) == -1 ||
@@ -969,8 +1091,8 @@ fail:
 	return NULL;
 }
 
-/* Refuses new handler runs and waits for suspended ones to end: MHD must
- * not be stopped with a suspended connection. */
+/* Refuses new handler runs and waits for suspended and offloaded ones to
+ * end: MHD must not be stopped with a suspended connection. */
 static int
 server_drain(struct http_server *srv)
 {
@@ -1024,13 +1146,28 @@ http_resume(struct http_request *req)
 	if (hc == NULL)
 		return;
 	pthread_mutex_lock(&hc->lock);
-	if (hc->suspended) {
+	if (!hc->suspended || hc->in_job) {
+		/* The handler has not returned yet (on an HTTP thread or on
+		 * the pool): it runs again as soon as it does. */
+		hc->resume_pending = 1;
+	} else if (!hc->offload || conn_resubmit(hc) == -1) {
 		hc->suspended = 0;
 		MHD_resume_connection(hc->mhd);
-	} else {
-		hc->resume_pending = 1;
 	}
 	pthread_mutex_unlock(&hc->lock);
+}
+
+int
+http_offload(struct http_request *req)
+{
+	struct http_conn *hc = req->conn;
+
+	/* hc->offload is set before the first submit: a run on the pool
+	 * sees it (the pool's lock orders them). */
+	if (hc == NULL || hc->srv->offload == NULL || hc->offload)
+		return 0;
+	hc->offload_asked = 1;
+	return 1;
 }
 
 int

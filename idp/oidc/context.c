@@ -10,35 +10,40 @@
 #include "ops/ops.h"
 #include "util/pool.h"
 
+/* HTTP_ROUTE_OFFLOAD: the handler writes to the store durably on (nearly)
+ * every request, and so runs on idp->writers rather than on an HTTP
+ * thread (http.h, Offload; README, [server] write_workers). One that
+ * suspends (/login/otp sending an SMS) holds no worker meanwhile. */
 static const struct http_route oidc_route_table[] = {
-	{ "GET", "/.well-known/openid-configuration", oidc_discovery },
-	{ "GET", "/jwks", oidc_jwks },
-	{ "GET", "/authorize", oidc_authorize },
-	{ "POST", "/authorize", oidc_authorize },
-	{ "POST", "/login", oidc_login },
-	{ "POST", "/login/otp", oidc_otp },
-	{ "POST", "/consent", oidc_consent },
-	{ "GET", "/register", register_get },
-	{ "POST", "/register", register_post },
-	{ "POST", "/register/verify", register_verify },
-	{ "GET", "/account", account_get },
-	{ "POST", "/account/totp", account_totp },
-	{ "POST", "/account/totp/confirm", account_totp_confirm },
-	{ "POST", "/account/recovery", account_recovery },
-	{ "POST", "/account/password", account_password },
-	{ "POST", "/account/signout-all", account_signout_all },
-	{ "GET", "/lang", page_lang_set },
-	{ "POST", "/token", oidc_token },
-	{ "POST", "/revoke", oidc_revocation },
-	{ "POST", "/introspect", oidc_introspect },
-	{ "GET", "/userinfo", oidc_userinfo },
-	{ "POST", "/userinfo", oidc_userinfo },
-	{ "GET", "/logout", oidc_logout },
-	{ "POST", "/logout", oidc_logout },
-	{ "GET", "/healthz", ops_healthz },	/* issue 8: ops/ops.h */
-	{ "GET", "/readyz", ops_readyz },
-	{ "GET", "/metrics", ops_metrics },
-	{ NULL, ADMIN_PREFIX "*", admin_handle },	/* a prefix route */
+	{ "GET", "/.well-known/openid-configuration", oidc_discovery, 0 },
+	{ "GET", "/jwks", oidc_jwks, 0 },
+	{ "GET", "/authorize", oidc_authorize, 0 },
+	{ "POST", "/authorize", oidc_authorize, 0 },
+	{ "POST", "/login", oidc_login, 0 },
+	{ "POST", "/login/otp", oidc_otp, HTTP_ROUTE_OFFLOAD },
+	{ "POST", "/consent", oidc_consent, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/register", register_get, 0 },
+	{ "POST", "/register", register_post, 0 },
+	{ "POST", "/register/verify", register_verify, 0 },
+	{ "GET", "/account", account_get, 0 },
+	{ "POST", "/account/totp", account_totp, 0 },
+	{ "POST", "/account/totp/confirm", account_totp_confirm, 0 },
+	{ "POST", "/account/recovery", account_recovery, 0 },
+	{ "POST", "/account/password", account_password, 0 },
+	{ "POST", "/account/signout-all", account_signout_all, 0 },
+	{ "GET", "/lang", page_lang_set, 0 },
+	/* Offloaded by grant: token.c. */
+	{ "POST", "/token", oidc_token, 0 },
+	{ "POST", "/revoke", oidc_revocation, HTTP_ROUTE_OFFLOAD },
+	{ "POST", "/introspect", oidc_introspect, 0 },
+	{ "GET", "/userinfo", oidc_userinfo, 0 },
+	{ "POST", "/userinfo", oidc_userinfo, 0 },
+	{ "GET", "/logout", oidc_logout, HTTP_ROUTE_OFFLOAD },
+	{ "POST", "/logout", oidc_logout, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/healthz", ops_healthz, 0 },	/* issue 8: ops/ops.h */
+	{ "GET", "/readyz", ops_readyz, 0 },
+	{ "GET", "/metrics", ops_metrics, 0 },
+	{ NULL, ADMIN_PREFIX "*", admin_handle, 0 },	/* a prefix route */
 };
 
 const struct http_route *
@@ -181,6 +186,11 @@ idp_open(struct idp *idp, const char *data_dir, const struct config *cfg,
 		snprintf(err, errlen, "cannot start the password workers");
 		goto fail;
 	}
+	if (cfg->write_workers > 0 && (idp->writers =
+	    pool_new(cfg->write_workers, cfg->write_queue)) == NULL) {
+		snprintf(err, errlen, "cannot start the write workers");
+		goto fail;
+	}
 	a2 = (struct argon2_params){ cfg->argon2_t_cost,
 		cfg->argon2_m_cost_kib, cfg->argon2_parallelism };
 	if (authn_init(&idp->authn, idp->store, idp->pool, &a2) == -1 ||
@@ -203,6 +213,7 @@ idp_close(struct idp *idp)
 {
 	/* The sender and pools first: they use everything below. */
 	backchannel_stop(idp->bcl);
+	pool_free(idp->writers);
 	pool_free(idp->io);
 	pool_free(idp->pool);
 	ratelimit_free(idp->rl);

@@ -54,6 +54,9 @@ struct idp {
 	struct ui *ui;
 	struct pool *pool;		/* argon2id */
 	struct pool *io;		/* slow I/O: the SMS gateway */
+	/* The handlers of HTTP_ROUTE_OFFLOAD routes (durable writes,
+	 * http.h), or NULL ([server] write_workers = 0). */
+	struct pool *writers;
 	struct authn authn;
 	/* The issuer and the pairwise key (for token_sub_for); keys is
 	 * NULL and the lifetimes 0: tokens are signed with the issuer
@@ -70,7 +73,8 @@ struct idp {
 };
 
 /* Opens DATA/store and DATA/keys, loads templates from templates_dir,
- * starts the password pool. -1 with err filled on failure. */
+ * starts the pools (password, I/O, writers). -1 with err filled on
+ * failure. */
 int idp_open(struct idp *idp, const char *data_dir, const struct config *cfg,
     const char *templates_dir, char *err, size_t errlen);
 void idp_close(struct idp *idp);

@@ -265,11 +265,17 @@ oidc_token(struct http_request *req, struct http_response *resp, void *arg)
 		    "the body must be application/x-www-form-urlencoded");
 		return HTTP_DONE;
 	}
+	/* The code and refresh grants write durably on every request: off
+	 * the HTTP threads (http.h, Offload). client_credentials writes
+	 * nothing and is not worth the hop. */
+	gt = http_form(req, "grant_type");
+	if (gt != NULL && strcmp(gt, "client_credentials") != 0 &&
+	    http_offload(req))
+		return HTTP_SUSPENDED;
 	if ((rc = client_authenticate(idp, req, &a, &basic)) != CLIENT_OK) {
 		token_client_error(resp, rc, basic);
 		return HTTP_DONE;
 	}
-	gt = http_form(req, "grant_type");
 	if (gt == NULL || http_form_count(req, "grant_type") > 1)
 		token_error(resp, 400, "invalid_request",
 		    "grant_type is required once");

@@ -3,8 +3,10 @@
  * client_credentials against the real server: rotation and replay over
  * HTTP, revoke then introspect, another client's introspection, and a
  * client_credentials token verified with the SDK carrying the client's
- * roles, issued without a store write.
+ * roles, issued without a store write; and refresh chains rotated side by
+ * side, through the write workers and the store's group commit.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,6 +201,94 @@ test_refresh_rotation_and_reuse(void **state)
 	json_decref(t);
 }
 
+/* ---- refresh chains side by side: the grants run on the write workers
+ * (http.h, Offload) and share commits (store_write); each answer must
+ * reach its own connection and carry a token never handed out before. */
+
+#define CHAINS 4
+#define ROTATIONS 8
+
+struct chain {
+	char tokens[ROTATIONS + 1][64];	/* [0] from the sign-in */
+	pthread_t t;
+	int done;		/* rotations answered 200 */
+	long status;		/* the first other answer, or 0 */
+};
+
+/* No cmocka asserts off the main thread: the results go in the struct. */
+static void *
+chain_run(void *arg)
+{
+	struct chain *c = arg;
+	char url[256], auth[512], body[256];
+	struct browser *b = browser_new();
+	const char *next;
+	struct page p;
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/token", h.base);
+	basic_auth(auth, sizeof(auth), "payroll", payroll_sec);
+	while (b != NULL && c->done < ROTATIONS && c->status == 0) {
+		snprintf(body, sizeof(body), "grant_type=refresh_token&"
+		    "refresh_token=%s", c->tokens[c->done]);
+		if (browser_post(b, url, auth, body, &p) != 0) {
+			c->status = -1;
+			break;
+		}
+		j = p.status == 200 ? json_loads(p.body.data, 0, NULL) : NULL;
+		next = j != NULL ? json_string_value(json_object_get(j,
+		    "refresh_token")) : NULL;
+		if (next != NULL && strlen(next) < sizeof(c->tokens[0]))
+			str_copy(c->tokens[++c->done], next,
+			    sizeof(c->tokens[0]));
+		else
+			c->status = p.status != 200 ? p.status : -2;
+		json_decref(j);
+		page_free(&p);
+	}
+	browser_free(b);
+	return NULL;
+}
+
+static void
+test_refresh_concurrent(void **state)
+{
+	static struct chain chains[CHAINS];
+	const char *all[CHAINS * (ROTATIONS + 1)];
+	json_t *t;
+	size_t i, k, n = 0;
+
+	(void)state;
+	memset(chains, 0, sizeof(chains));
+	for (i = 0; i < CHAINS; i++) {
+		t = sign_in_tokens("payroll", payroll_sec);
+		str_copy(chains[i].tokens[0], jstr(t, "refresh_token"),
+		    sizeof(chains[i].tokens[0]));
+		json_decref(t);
+	}
+	for (i = 0; i < CHAINS; i++)
+		assert_int_equal(pthread_create(&chains[i].t, NULL, chain_run,
+		    &chains[i]), 0);
+	for (i = 0; i < CHAINS; i++) {
+		assert_int_equal(pthread_join(chains[i].t, NULL), 0);
+		assert_int_equal(chains[i].status, 0);
+		assert_int_equal(chains[i].done, ROTATIONS);
+	}
+	/* Every token handed out once; the last of each chain still good. */
+	for (i = 0; i < CHAINS; i++) {
+		for (k = 0; k <= ROTATIONS; k++)
+			all[n++] = chains[i].tokens[k];
+	}
+	for (i = 0; i < n; i++) {
+		for (k = i + 1; k < n; k++)
+			assert_string_not_equal(all[i], all[k]);
+	}
+	for (i = 0; i < CHAINS; i++) {
+		assert_int_equal(refresh(chains[i].tokens[ROTATIONS], &t), 200);
+		json_decref(t);
+	}
+}
+
 static void
 test_no_refresh_without_flag(void **state)
 {
@@ -379,6 +469,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refresh_rotation_and_reuse),
+		cmocka_unit_test(test_refresh_concurrent),
 		cmocka_unit_test(test_no_refresh_without_flag),
 		cmocka_unit_test(test_revoke_then_introspect),
 		cmocka_unit_test(test_sdk_introspect),

@@ -1,6 +1,7 @@
 /*
  * test_http.c - the HTTP adapter: the pure parsers and response helpers,
- * then a live server on 127.0.0.1 driven with libcurl.
+ * then a live server on 127.0.0.1 driven with libcurl, then a server
+ * whose writing routes run on an offload pool.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "http/http.h"
+#include "util/pool.h"
 
 /* ---- helpers */
 
@@ -518,20 +520,65 @@ h_resume_early(struct http_request *req, struct http_response *resp,
 	return HTTP_DONE;
 }
 
+/* ---- offload: the pool's threads, learnt by probe_workers */
+
+#define OFF_WORKERS 2
+#define OFF_QUEUE 2
+
+static pthread_t off_workers[OFF_WORKERS];
+
+static int
+on_worker(void)
+{
+	size_t i;
+
+	for (i = 0; i < OFF_WORKERS; i++) {
+		if (pthread_equal(pthread_self(), off_workers[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Says whether it ran on a thread of the offload pool. */
+static http_result
+h_where(struct http_request *req, struct http_response *resp, void *app)
+{
+	(void)req;
+	(void)app;
+	(void)buf_printf(&resp->body, "worker=%d", on_worker());
+	return HTTP_DONE;
+}
+
+/* Asks to be offloaded when the query has w, as /token does for the
+ * grants that write. */
+static http_result
+h_maybe(struct http_request *req, struct http_response *resp, void *app)
+{
+	(void)app;
+	if (http_query(req, "w") != NULL && http_offload(req))
+		return HTTP_SUSPENDED;
+	(void)buf_printf(&resp->body, "worker=%d resumed=%d", on_worker(),
+	    req->resumed);
+	return HTTP_DONE;
+}
+
 static const struct http_route routes[] = {
-	{ "GET", "/echo", h_echo },
-	{ "POST", "/echo", h_echo },
-	{ "POST", "/form", h_echo },
-	{ "GET", "/page", h_page },
-	{ NULL, "/any", h_page },
-	{ "GET", "/cached", h_cached },
-	{ "GET", "/suspend", h_suspend },
-	{ "GET", "/early", h_resume_early },
+	{ "GET", "/echo", h_echo, 0 },
+	{ "POST", "/echo", h_echo, 0 },
+	{ "POST", "/form", h_echo, 0 },
+	{ "GET", "/page", h_page, 0 },
+	{ NULL, "/any", h_page, 0 },
+	{ "GET", "/cached", h_cached, 0 },
+	{ "GET", "/suspend", h_suspend, 0 },
+	{ "GET", "/early", h_resume_early, 0 },
+	/* Flagged, but this server has no offload pool. */
+	{ "GET", "/where", h_where, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/maybe", h_maybe, 0 },
 	/* A prefix route, with an exact route inside its tree that must
 	 * win, and a prefix route that only takes POST. */
-	{ "GET", "/tree/*", h_echo },
-	{ "GET", "/tree/exact", h_page },
-	{ "POST", "/posts/*", h_echo },
+	{ "GET", "/tree/*", h_echo, 0 },
+	{ "GET", "/tree/exact", h_page, 0 },
+	{ "POST", "/posts/*", h_echo, 0 },
 };
 
 static int
@@ -1110,7 +1157,7 @@ static void
 test_server_stop_suspended(void **st)
 {
 	static const struct http_route hold_routes[] = {
-		{ "GET", "/hold", h_hold },
+		{ "GET", "/hold", h_hold, 0 },
 	};
 	struct http_server_config cfg;
 	struct hold_client client;
@@ -1275,6 +1322,519 @@ test_server_limits_hook(void **st)
 	assert_int_equal(done_n, 8);	/* once per request */
 }
 
+/* ---- offload: a server with one HTTP thread whose writing routes run
+ * on a pool of OFF_WORKERS threads with OFF_QUEUE places */
+
+static struct pool *off_pool;
+static struct http_server *srv_off;
+
+/* The gate: handlers wait there until the test opens it, as a writer
+ * waits for its fsync. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_in;
+static int gate_open;
+
+static http_result
+h_gate(struct http_request *req, struct http_response *resp, void *app)
+{
+	(void)req;
+	(void)app;
+	pthread_mutex_lock(&gate_lock);
+	gate_in++;
+	pthread_cond_broadcast(&gate_cond);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	gate_in--;
+	pthread_mutex_unlock(&gate_lock);
+	(void)buf_printf(&resp->body, "released worker=%d", on_worker());
+	return HTTP_DONE;
+}
+
+/* n handlers at the gate (bounded wait); how many there are. */
+static int
+gate_wait(int n)
+{
+	struct timespec ts;
+	int got;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&gate_lock);
+	while (gate_in < n && pthread_cond_timedwait(&gate_cond, &gate_lock,
+	    &ts) == 0)
+		;
+	got = gate_in;
+	pthread_mutex_unlock(&gate_lock);
+	return got;
+}
+
+static void
+gate_set(int open)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_open = open;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/* The suspending handlers, saying where their last run was. */
+static http_result
+h_suspend_where(struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	http_result r = h_suspend(req, resp, app);
+
+	if (r == HTTP_DONE)
+		(void)buf_printf(&resp->body, " worker=%d", on_worker());
+	return r;
+}
+
+static http_result
+h_early_where(struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	http_result r = h_resume_early(req, resp, app);
+
+	if (r == HTTP_DONE)
+		(void)buf_printf(&resp->body, " worker=%d", on_worker());
+	return r;
+}
+
+static http_result
+h_hold_where(struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	http_result r = h_hold(req, resp, app);
+
+	if (r == HTTP_DONE)
+		(void)buf_printf(&resp->body, " worker=%d", on_worker());
+	return r;
+}
+
+static const struct http_route off_routes[] = {
+	{ "GET", "/plain", h_where, 0 },
+	{ "GET", "/write", h_where, HTTP_ROUTE_OFFLOAD },
+	{ "POST", "/write", h_echo, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/gate", h_gate, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/suspend", h_suspend_where, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/early", h_early_where, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/hold", h_hold_where, HTTP_ROUTE_OFFLOAD },
+	{ "GET", "/maybe", h_maybe, 0 },
+};
+
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t probe_cond = PTHREAD_COND_INITIALIZER;
+static unsigned probe_in;
+
+/* Each holds its worker until every worker holds one: so they ran on
+ * OFF_WORKERS different threads. */
+static void
+probe_job(void *arg)
+{
+	pthread_mutex_lock(&probe_lock);
+	off_workers[(uintptr_t)arg] = pthread_self();
+	probe_in++;
+	pthread_cond_broadcast(&probe_cond);
+	while (probe_in < OFF_WORKERS)
+		pthread_cond_wait(&probe_cond, &probe_lock);
+	pthread_mutex_unlock(&probe_lock);
+}
+
+static void
+noop_job(void *arg)
+{
+	(void)arg;
+}
+
+/* Learns the pool's threads. */
+static int
+probe_workers(void)
+{
+	uintptr_t i;
+
+	for (i = 0; i < OFF_WORKERS; i++) {
+		if (pool_submit(off_pool, probe_job, (void *)i) == -1)
+			return -1;
+	}
+	pthread_mutex_lock(&probe_lock);
+	while (probe_in < OFF_WORKERS)
+		pthread_cond_wait(&probe_cond, &probe_lock);
+	pthread_mutex_unlock(&probe_lock);
+	return 0;
+}
+
+static struct http_server *
+off_start(void (*done)(void *, const char *, int, int64_t))
+{
+	struct http_server_config cfg;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.address = "127.0.0.1";
+	cfg.threads = 1;	/* a blocked HTTP thread would stall all */
+	cfg.routes = off_routes;
+	cfg.nroutes = sizeof(off_routes) / sizeof(off_routes[0]);
+	cfg.app = app_tag;
+	cfg.on_done = done;
+	cfg.offload = off_pool;
+	return http_server_start(&cfg, err, sizeof(err));
+}
+
+static int
+off_setup(void **st)
+{
+	(void)st;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if ((off_pool = pool_new(OFF_WORKERS, OFF_QUEUE)) == NULL ||
+	    probe_workers() == -1)
+		return -1;
+	return (srv_off = off_start(on_done)) != NULL ? 0 : -1;
+}
+
+static int
+off_teardown(void **st)
+{
+	(void)st;
+	http_server_stop(srv_off);
+	pool_free(off_pool);	/* after the server: it outlives it */
+	curl_global_cleanup();
+	return 0;
+}
+
+/* A request made on a thread of its own (no cmocka asserts there). */
+struct bg {
+	unsigned port;
+	const char *path;
+	pthread_t t;
+	long status;
+	struct buf head;
+	struct buf body;
+	CURLcode rc;
+};
+
+static void *
+bg_run(void *arg)
+{
+	struct bg *b = arg;
+	char url[256];
+	CURL *c;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", b->port, b->path);
+	if ((c = curl_easy_init()) == NULL) {
+		b->rc = CURLE_FAILED_INIT;
+		return NULL;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b->body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	b->rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &b->status);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void
+bg_start(struct bg *b, const struct http_server *s, const char *path)
+{
+	memset(b, 0, sizeof(*b));
+	b->port = http_server_port(s);
+	b->path = path;
+	buf_init(&b->body, 4096);
+	assert_int_equal(pthread_create(&b->t, NULL, bg_run, b), 0);
+}
+
+/* Joins b and checks its answer. */
+static void
+bg_end(struct bg *b, long status, const char *body)
+{
+	assert_int_equal(pthread_join(b->t, NULL), 0);
+	assert_int_equal(b->rc, CURLE_OK);
+	assert_int_equal(b->status, status);
+	assert_string_equal(b->body.data != NULL ? b->body.data : "", body);
+	buf_free(&b->body);
+}
+
+static void
+expect(const char *path, long status, const char *body)
+{
+	struct reply r;
+
+	get_on(srv_off, path, NULL, &r);
+	assert_int_equal(r.status, status);
+	if (body != NULL)
+		assert_string_equal(r.body.data, body);
+	reply_free(&r);
+}
+
+/* Whether on_done saw route answer status (n times at least). */
+static int
+done_has(const char *route, int status, int n)
+{
+	size_t i;
+	int seen = 0;
+
+	pthread_mutex_lock(&done_lock);
+	for (i = 0; i < done_n && i < DONE_MAX; i++) {
+		if (strcmp(done_seen[i].route, route) == 0 &&
+		    done_seen[i].status == status)
+			seen++;
+	}
+	pthread_mutex_unlock(&done_lock);
+	return seen >= n;
+}
+
+/* Without a pool, a flagged route simply runs on the HTTP threads, and
+ * http_offload says to go on; so it does for a request no server made. */
+static void
+test_server_offload_none(void **st)
+{
+	struct http_request req;
+	struct reply r;
+
+	(void)st;
+	get("/where", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "worker=0");
+	reply_free(&r);
+	get("/maybe?w=1", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "worker=0 resumed=0");
+	reply_free(&r);
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(http_offload(&req), 0);
+}
+
+/* An offloaded route answers as any other - query, form, cookies,
+ * headers - but from a thread of the pool; the others do not move. */
+static void
+test_offload_answers(void **st)
+{
+	struct fetch f = { "POST", NULL, "x=1&y=two+words", -1,
+	    { "Content-Type: application/x-www-form-urlencoded",
+	    "Cookie: sid=abc", NULL } };
+	char url[128];
+	struct reply r;
+	int i;
+
+	(void)st;
+	f.body_len = (long)strlen(f.body);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/write?q=1",
+	    http_server_port(srv_off));
+	f.url = url;
+	for (i = 0; i < 20; i++) {
+		expect("/write", 200, "worker=1");
+		expect("/plain", 200, "worker=0");
+		/* Asked for by the handler: run again there. */
+		expect("/maybe?w=1", 200, "worker=1 resumed=1");
+		expect("/maybe", 200, "worker=0 resumed=0");
+		assert_int_equal(fetch(&f, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body.data, "app=the-app\n"
+		    "method=POST\npath=/write\n"));
+		assert_non_null(strstr(r.body.data, "q:q=1\nf:x=1\n"
+		    "f:y=two words\nc:sid=abc\n"));
+		assert_true(has_header(&r, "Set-Cookie",
+		    "out=v1; Path=/; HttpOnly; SameSite=Lax; Max-Age=600"));
+		assert_true(has_header(&r, "X-Content-Type-Options",
+		    "nosniff"));
+		assert_true(has_header(&r, "Cache-Control", "no-store"));
+		reply_free(&r);
+	}
+}
+
+/* The point of it: while a writer is blocked (on its fsync, here on the
+ * gate), the one HTTP thread still answers everything else, offloaded or
+ * not. */
+static void
+test_offload_blocked_writer(void **st)
+{
+	struct bg b;
+
+	(void)st;
+	gate_set(0);
+	bg_start(&b, srv_off, "/gate");
+	assert_int_equal(gate_wait(1), 1);
+	expect("/plain", 200, "worker=0");
+	expect("/write", 200, "worker=1");	/* the other worker */
+	expect("/maybe?w=1", 200, "worker=1 resumed=1");
+	expect("/write", 200, "worker=1");
+	assert_int_equal(gate_wait(1), 1);	/* still blocked */
+	gate_set(1);
+	bg_end(&b, 200, "released worker=1");
+}
+
+/* Every worker blocked and the queue full: 503 with Retry-After: 1 at
+ * once, for the offloaded routes only; on_done counts it as before. */
+static void
+test_offload_queue_full(void **st)
+{
+	struct bg b[OFF_WORKERS];
+	struct reply r;
+	size_t i;
+
+	(void)st;
+	gate_set(0);
+	pthread_mutex_lock(&done_lock);
+	done_n = 0;
+	pthread_mutex_unlock(&done_lock);
+	for (i = 0; i < OFF_WORKERS; i++)
+		bg_start(&b[i], srv_off, "/gate");
+	assert_int_equal(gate_wait(OFF_WORKERS), OFF_WORKERS);
+	for (i = 0; i < OFF_QUEUE; i++)
+		assert_int_equal(pool_submit(off_pool, noop_job, NULL), 0);
+	get_on(srv_off, "/write", NULL, &r);
+	assert_int_equal(r.status, 503);
+	assert_true(has_header(&r, "Retry-After", "1"));
+	assert_non_null(strstr(r.body.data, "503 Service Unavailable"));
+	reply_free(&r);
+	get_on(srv_off, "/maybe?w=1", NULL, &r);
+	assert_int_equal(r.status, 503);
+	assert_true(has_header(&r, "Retry-After", "1"));
+	reply_free(&r);
+	expect("/plain", 200, "worker=0");
+	expect("/maybe", 200, "worker=0 resumed=0");
+	gate_set(1);
+	for (i = 0; i < OFF_WORKERS; i++)
+		bg_end(&b[i], 200, "released worker=1");
+	expect("/write", 200, "worker=1");
+	assert_true(done_wait(OFF_WORKERS + 5) >= OFF_WORKERS + 5);
+	assert_true(done_has("/write", 503, 1));
+	assert_true(done_has("/write", 200, 1));
+	assert_true(done_has("/gate", 200, OFF_WORKERS));
+	assert_true(done_has("/plain", 200, 1));
+	assert_true(done_has("/maybe", 503, 1));
+}
+
+/* An offloaded handler that suspends runs again on the pool after its
+ * http_resume, whether that came while it ran or later. */
+static void
+test_offload_suspend(void **st)
+{
+	int i;
+
+	(void)st;
+	for (i = 0; i < 20; i++) {
+		expect("/suspend", 200, "resumed=1 value=42 worker=1");
+		expect("/early", 200, "resumed=2 worker=1");
+	}
+}
+
+/* ... or on the HTTP thread when the queue is full by then: a request
+ * that has begun is never refused. */
+static void
+test_offload_resume_queue_full(void **st)
+{
+	struct bg hold, b[OFF_WORKERS];
+	struct timespec ts;
+	size_t i;
+
+	(void)st;
+	gate_set(0);
+	pthread_mutex_lock(&held_lock);
+	held = NULL;
+	pthread_mutex_unlock(&held_lock);
+	bg_start(&hold, srv_off, "/hold");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&held_lock);
+	while (held == NULL && pthread_cond_timedwait(&held_cond,
+	    &held_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&held_lock);
+	assert_non_null(held);
+	/* Both workers at the gate: the hold job has returned. */
+	for (i = 0; i < OFF_WORKERS; i++)
+		bg_start(&b[i], srv_off, "/gate");
+	assert_int_equal(gate_wait(OFF_WORKERS), OFF_WORKERS);
+	for (i = 0; i < OFF_QUEUE; i++)
+		assert_int_equal(pool_submit(off_pool, noop_job, NULL), 0);
+	http_resume(held);
+	bg_end(&hold, 200, "released worker=0");
+	gate_set(1);
+	for (i = 0; i < OFF_WORKERS; i++)
+		bg_end(&b[i], 200, "released worker=1");
+}
+
+/* Asks /plain on one kept-alive connection until the server says it is
+ * stopping (503), then opens the gate. */
+struct stopper {
+	unsigned port;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready;
+	int saw_503;
+};
+
+static void *
+stopper_run(void *arg)
+{
+	struct stopper *sp = arg;
+	long status = 0;
+	char url[128];
+	struct buf body;
+	CURL *c;
+	int i;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/plain", sp->port);
+	buf_init(&body, 1 << 20);
+	c = curl_easy_init();
+	if (c != NULL) {
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+		(void)curl_easy_perform(c);	/* connected before the stop */
+	}
+	pthread_mutex_lock(&sp->lock);
+	sp->ready = 1;
+	pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	for (i = 0; c != NULL && i < 100000 && status != 503; i++) {
+		if (curl_easy_perform(c) != CURLE_OK)
+			break;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	}
+	sp->saw_503 = status == 503;
+	gate_set(1);
+	curl_easy_cleanup(c);
+	buf_free(&body);
+	return NULL;
+}
+
+/* Stopping waits for an offloaded request that is still running, and it
+ * is answered. */
+static void
+test_offload_stop(void **st)
+{
+	struct stopper sp;
+	struct http_server *s;
+	pthread_t t;
+	struct bg b;
+
+	(void)st;
+	gate_set(0);
+	assert_non_null(s = off_start(NULL));
+	bg_start(&b, s, "/gate");
+	assert_int_equal(gate_wait(1), 1);
+	memset(&sp, 0, sizeof(sp));
+	sp.port = http_server_port(s);
+	pthread_mutex_init(&sp.lock, NULL);
+	pthread_cond_init(&sp.cond, NULL);
+	assert_int_equal(pthread_create(&t, NULL, stopper_run, &sp), 0);
+	pthread_mutex_lock(&sp.lock);
+	while (!sp.ready)
+		pthread_cond_wait(&sp.cond, &sp.lock);
+	pthread_mutex_unlock(&sp.lock);
+	http_server_stop(s);	/* returns once /gate is answered */
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(sp.saw_503);
+	bg_end(&b, 200, "released worker=1");
+	pthread_mutex_destroy(&sp.lock);
+	pthread_cond_destroy(&sp.cond);
+}
+
 int
 main(void)
 {
@@ -1308,6 +1868,15 @@ main(void)
 		cmocka_unit_test(test_server_start_errors),
 		cmocka_unit_test(test_server_stop_suspended),
 		cmocka_unit_test(test_server_limits_hook),
+		cmocka_unit_test(test_server_offload_none),
+	};
+	const struct CMUnitTest offload[] = {
+		cmocka_unit_test(test_offload_answers),
+		cmocka_unit_test(test_offload_blocked_writer),
+		cmocka_unit_test(test_offload_queue_full),
+		cmocka_unit_test(test_offload_suspend),
+		cmocka_unit_test(test_offload_resume_queue_full),
+		cmocka_unit_test(test_offload_stop),
 	};
 	int fails;
 
@@ -1315,5 +1884,7 @@ main(void)
 	fails = cmocka_run_group_tests_name("http.parse", pure, NULL, NULL);
 	fails += cmocka_run_group_tests_name("http.server", live,
 	    server_setup, server_teardown);
+	fails += cmocka_run_group_tests_name("http.offload", offload,
+	    off_setup, off_teardown);
 	return fails != 0;
 }
