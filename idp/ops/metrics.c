@@ -265,8 +265,23 @@ render_signins(struct buf *b)
 	return rc;
 }
 
+/* A worker pool's gauges: jobs waiting and jobs being run. */
+static int
+render_pool(struct buf *b, const char *name, const char *what,
+    const unsigned load[2])
+{
+	return buf_printf(b, "# HELP kleidi_%s_queue_depth %s waiting for a "
+	    "worker.\n# TYPE kleidi_%s_queue_depth gauge\n"
+	    "kleidi_%s_queue_depth %u\n"
+	    "# HELP kleidi_%s_jobs_running %s a worker is running.\n"
+	    "# TYPE kleidi_%s_jobs_running gauge\n"
+	    "kleidi_%s_jobs_running %u\n", name, what, name, name, load[0],
+	    name, what, name, name, load[1]);
+}
+
 int
-metrics_render(struct buf *b, unsigned pool_depth, unsigned pool_running)
+metrics_render(struct buf *b, const unsigned password[2],
+    const unsigned write[2])
 {
 	int rc = 0;
 
@@ -277,13 +292,8 @@ metrics_render(struct buf *b, unsigned pool_depth, unsigned pool_running)
 	    "kleidi_start_time_seconds %lld\n", (long long)m.started);
 	rc |= render_signins(b);
 	rc |= render_http(b);
-	rc |= buf_printf(b, "# HELP kleidi_password_queue_depth Password "
-	    "hashing jobs waiting for a worker.\n"
-	    "# TYPE kleidi_password_queue_depth gauge\n"
-	    "kleidi_password_queue_depth %u\n"
-	    "# HELP kleidi_password_jobs_running Password hashing jobs a "
-	    "worker is running.\n"
-	    "# TYPE kleidi_password_jobs_running gauge\n"
-	    "kleidi_password_jobs_running %u\n", pool_depth, pool_running);
+	rc |= render_pool(b, "password", "Password hashing jobs", password);
+	rc |= render_pool(b, "write", "Requests that write to the store",
+	    write);
 	return rc != 0 ? -1 : 0;
 }

@@ -40,9 +40,11 @@ void metrics_token(const char *gt);
 /* The http_server_config on_done hook (http.h). */
 void metrics_on_done(void *app, const char *route, int status,
     int64_t micros);
-/* Appends the exposition to b; the password pool's queue depth and
- * running jobs are sampled by the caller. 0 or -1 (b full). */
-int metrics_render(struct buf *b, unsigned pool_depth, unsigned pool_running);
+/* Appends the exposition to b; the password and write pools' loads
+ * (jobs waiting, jobs running: pool_load) are sampled by the caller. 0 or
+ * -1 (b full). */
+int metrics_render(struct buf *b, const unsigned password[2],
+    const unsigned write[2]);
 /* Zeroes everything (tests). */
 void metrics_reset(void);
 

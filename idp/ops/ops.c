@@ -68,12 +68,14 @@ http_result
 ops_metrics(struct http_request *req, struct http_response *resp, void *app)
 {
 	struct idp *idp = app;
-	unsigned waiting, running;
+	unsigned password[2], write[2] = { 0, 0 };
 
 	(void)req;
 	resp->content_type = OPS_METRICS_TYPE;
-	pool_load(idp->pool, &waiting, &running);
-	if (metrics_render(&resp->body, waiting, running) == -1)
+	pool_load(idp->pool, &password[0], &password[1]);
+	if (idp->writers != NULL)	/* [server] write_workers = 0 */
+		pool_load(idp->writers, &write[0], &write[1]);
+	if (metrics_render(&resp->body, password, write) == -1)
 		return ops_text(resp, 500, "metrics do not fit\n");
 	return HTTP_DONE;
 }

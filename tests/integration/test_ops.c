@@ -142,6 +142,8 @@ test_metrics(void **state)
 	assert_non_null(strstr(a, "# TYPE kleidi_http_request_duration_"
 	    "seconds histogram"));
 	(void)series(a, "kleidi_password_queue_depth");
+	(void)series(a, "kleidi_write_queue_depth");
+	assert_true(series(a, "kleidi_write_jobs_running") == 0);
 	assert_int_equal(sign_in("correct%20horse%20battery"), 302);
 	assert_int_equal(sign_in("wrong%20password%20here"), 200);
 	b = metrics();
