@@ -173,7 +173,12 @@ struct http_server;
 
 struct http_server *http_server_start(const struct http_server_config *cfg,
     char *err, size_t errlen);
-void http_server_stop(struct http_server *srv);	/* NULL is a no-op */
+/* Stops accepting, waits (up to 60 s) for the requests in flight, stops
+ * and frees the server: 0. -1 when requests were still in flight after
+ * the wait: the server is left running (stopping MHD under a suspended
+ * connection is undefined), so nothing it uses may be freed - the caller
+ * should end the process. NULL is a no-op. */
+int http_server_stop(struct http_server *srv);
 unsigned http_server_port(const struct http_server *srv);
 
 /* ---- request accessors: the first value of a name, or NULL. */

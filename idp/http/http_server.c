@@ -1116,20 +1116,21 @@ server_drain(struct http_server *srv)
 	return 0;
 }
 
-void
+int
 http_server_stop(struct http_server *srv)
 {
 	MHD_socket fd;
 
 	if (srv == NULL)
-		return;
+		return 0;
 	fd = MHD_quiesce_daemon(srv->mhd);
 	if (server_drain(srv) == -1)
-		return;	/* stopping now would be undefined behaviour */
+		return -1;	/* stopping now would be undefined behaviour */
 	MHD_stop_daemon(srv->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 	server_free(srv);
+	return 0;
 }
 
 unsigned
