@@ -18,15 +18,14 @@
 #define KLEIDI_SETTINGS_H
 
 #include "config.h"
+#include "util/shared.h"
 
 struct settings_holder;
 
 /* One generation of settings. Read-only while anyone holds it. */
 struct settings {
 	struct config cfg;
-	/* settings.c's own */
-	struct settings_holder *owner;
-	unsigned refs;			/* under the owner's lock */
+	struct shared_gen gen;		/* settings.c's own */
 };
 
 /* A holder whose current snapshot is a copy of cfg; NULL when out of

@@ -1,12 +1,13 @@
 /*
  * keyring.c - the server's keys, reloaded while it serves (keyring.h).
  *
- * Two locks: lock guards the current pointer and every keyring's refs,
- * held for a few instructions per request; reload serialises reloads
+ * The current keyring is held and replaced as util/shared.h says (its
+ * lock is held for a few instructions per request); reload serialises reloads
  * (the watcher thread and SIGHUP), which parse PEM and may take a few
  * milliseconds without holding up a single request.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,7 @@ struct keyring_stamp {
 };
 
 struct keyrings {
-	pthread_mutex_t lock;
-	struct keyring *cur;
+	struct shared_slot slot;	/* cur: NULL until the first keyring */
 	pthread_mutex_t reload;
 	char dir[512];
 	char manifest[600];
@@ -84,6 +84,23 @@ keyring_free(struct keyring *k)
 	free(k);
 }
 
+#define KEYRING_OF(g) \
+	((struct keyring *)(void *)((char *)(g) - \
+	offsetof(struct keyring, gen)))
+
+static void
+keyring_gen_free(struct shared_gen *g)
+{
+	keyring_free(KEYRING_OF(g));
+}
+
+/* The current keyring, for the reloads (which alone replace it). */
+static const struct keyring *
+keyring_cur(const struct keyrings *kr)
+{
+	return KEYRING_OF(kr->slot.cur);
+}
+
 /* A keyring from the folder as it is now. */
 static struct keyring *
 keyring_build(struct keyrings *kr, int64_t now, char *err, size_t errlen)
@@ -96,8 +113,6 @@ keyring_build(struct keyrings *kr, int64_t now, char *err, size_t errlen)
 		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
-	k->owner = kr;
-	k->refs = 1;
 	if ((k->keys = keyset_load(kr->dir, now, err, errlen)) == NULL)
 		goto fail;
 	jwks = keyset_jwks(k->keys);
@@ -126,12 +141,12 @@ keyring_open(const char *dir, const char *issuer,
     const struct token_issuer *tmpl, int64_t now, char *err, size_t errlen)
 {
 	struct keyrings *kr;
+	struct keyring *k;
 
 	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
 		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
-	(void)pthread_mutex_init(&kr->lock, NULL);
 	(void)pthread_mutex_init(&kr->reload, NULL);
 	(void)pthread_mutex_init(&kr->wlock, NULL);
 	(void)pthread_cond_init(&kr->wake, NULL);
@@ -145,10 +160,15 @@ keyring_open(const char *dir, const char *issuer,
 		goto fail;
 	}
 	keyring_stamp_of(kr->manifest, &kr->stamp);
-	if ((kr->cur = keyring_build(kr, now, err, errlen)) == NULL)
+	if ((k = keyring_build(kr, now, err, errlen)) == NULL)
 		goto fail;
-	memcpy(kr->master, keyset_master_key(kr->cur->keys), KEYS_MASTER_LEN);
-	kr->next_change = keyset_next_change(kr->cur->keys, now);
+	if (shared_init(&kr->slot, &k->gen, keyring_gen_free) == -1) {
+		keyring_free(k);
+		err_set(err, errlen, "cannot make a mutex");
+		goto fail;
+	}
+	memcpy(kr->master, keyset_master_key(k->keys), KEYS_MASTER_LEN);
+	kr->next_change = keyset_next_change(k->keys, now);
 	return kr;
 fail:
 	keyring_close(kr);
@@ -174,47 +194,33 @@ keyring_close(struct keyrings *kr)
 	if (kr == NULL)
 		return;
 	keyring_watch_stop(kr);
-	keyring_put(kr->cur);
+	if (kr->slot.cur != NULL)
+		shared_fini(&kr->slot);
 	OPENSSL_cleanse(kr->master, sizeof(kr->master));
 	(void)pthread_cond_destroy(&kr->wake);
 	(void)pthread_mutex_destroy(&kr->wlock);
 	(void)pthread_mutex_destroy(&kr->reload);
-	(void)pthread_mutex_destroy(&kr->lock);
 	free(kr);
 }
 
 struct keyring *
 keyring_get(struct keyrings *kr)
 {
-	struct keyring *k;
-
-	(void)pthread_mutex_lock(&kr->lock);
-	k = kr->cur;
-	k->refs++;
-	(void)pthread_mutex_unlock(&kr->lock);
-	return k;
+	return KEYRING_OF(shared_get(&kr->slot));
 }
 
 void
 keyring_put(struct keyring *k)
 {
-	unsigned refs;
-
-	if (k == NULL)
-		return;
-	(void)pthread_mutex_lock(&k->owner->lock);
-	refs = --k->refs;
-	(void)pthread_mutex_unlock(&k->owner->lock);
-	/* The last reader frees it, outside the lock. */
-	if (refs == 0)
-		keyring_free(k);
+	if (k != NULL)
+		shared_put(&k->gen);
 }
 
 /* Builds the new keyring and swaps it in; the caller holds reload. */
 static enum keyring_rc
 keyring_reload(struct keyrings *kr, int64_t now)
 {
-	struct keyring *k, *old;
+	struct keyring *k;
 	char err[512];
 
 	if ((k = keyring_build(kr, now, err, sizeof(err))) == NULL) {
@@ -230,11 +236,7 @@ keyring_reload(struct keyrings *kr, int64_t now)
 		keyring_free(k);
 		return KEYRING_REFUSED;
 	}
-	(void)pthread_mutex_lock(&kr->lock);
-	old = kr->cur;
-	kr->cur = k;
-	(void)pthread_mutex_unlock(&kr->lock);
-	keyring_put(old);
+	shared_swap(&kr->slot, &k->gen, keyring_gen_free);
 	return KEYRING_RELOADED;
 }
 
@@ -256,7 +258,8 @@ keyring_check(struct keyrings *kr, int64_t now, int force)
 	kr->stamp = st;
 	rc = keyring_reload(kr, now);
 	if (rc == KEYRING_RELOADED) {
-		kr->next_change = keyset_next_change(kr->cur->keys, now);
+		kr->next_change = keyset_next_change(keyring_cur(kr)->keys,
+		    now);
 		log_info("keys: reloaded from %s%s", kr->dir,
 		    force ? " (signal)" : changed ? " (keys.json changed)" :
 		    " (a key started or retired)");

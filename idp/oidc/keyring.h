@@ -22,6 +22,7 @@
 #include "keys.h"
 #include "kleidi.h"
 #include "tokens/tokens.h"
+#include "util/shared.h"
 
 #define KEYRING_WATCH_INTERVAL 5	/* seconds between looks at keys.json */
 
@@ -32,9 +33,7 @@ struct keyring {
 	keyset *keys;
 	kl_verifier *verifier;	/* our own tokens, from keys' JWKS */
 	struct token_issuer tokens;	/* tokens.keys == keys */
-	/* keyring.c's own */
-	struct keyrings *owner;
-	unsigned refs;			/* under the owner's lock */
+	struct shared_gen gen;		/* keyring.c's own */
 };
 
 enum keyring_rc {

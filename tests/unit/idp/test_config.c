@@ -176,7 +176,7 @@ test_snapshot_swap(void **state)
 	assert_non_null(h = settings_new(&cfg));
 	a = settings_get(h);
 	assert_int_equal(a->cfg.access_ttl, 300);
-	assert_int_equal(a->refs, 2);		/* the holder's and ours */
+	assert_int_equal(a->gen.refs, 2);		/* the holder's and ours */
 
 	cfg.access_ttl = 120;
 	assert_int_equal(settings_swap(h, &cfg), 0);
@@ -185,7 +185,7 @@ test_snapshot_swap(void **state)
 	assert_int_equal(b->cfg.access_ttl, 120);
 	/* The old one: still whole, now held by this reader alone. */
 	assert_int_equal(a->cfg.access_ttl, 300);
-	assert_int_equal(a->refs, 1);
+	assert_int_equal(a->gen.refs, 1);
 	/* The caller's config was copied, not borrowed. */
 	cfg.access_ttl = 60;
 	assert_int_equal(b->cfg.access_ttl, 120);
