@@ -654,6 +654,12 @@ csv_field(struct csv *c, char *out, size_t cap, size_t *n, const char **why)
 	int quoted = c->p < c->end && *c->p == '"';
 
 	*n = 0;
+	/* Earlier fields have filled the record's buffer: not even the
+	 * NUL of an empty field fits. */
+	if (cap == 0) {
+		*why = "record longer than the limit";
+		return -1;
+	}
 	c->p += quoted;
 	for (; c->p < c->end; c->p++) {
 		char ch = *c->p;

@@ -507,6 +507,26 @@ bad_file(const char *data, unsigned line, const char *why)
 	assert_int_equal(get_regno("1002", &u), STORE_NOTFOUND);
 }
 
+/* Fields that fill the record's buffer to its last byte, then an empty
+ * field: refused, nothing written past the buffer (fuzz.import found the
+ * empty field's NUL written one past it, and the next field unbounded). */
+static void
+long_fields(void)
+{
+	char *file = malloc(IMPORT_LINE_MAX + 256);
+	size_t n;
+
+	assert_non_null(file);
+	n = (size_t)snprintf(file, 256, "%s", HDR MARIA);
+	/* The buffer holds IMPORT_LINE_MAX + 10 + 1 bytes: one field of
+	 * all but its NUL takes it all. */
+	memset(file + n, 'A', IMPORT_LINE_MAX + 10);
+	n += IMPORT_LINE_MAX + 10;
+	(void)snprintf(file + n, 64, ",,,,,,,,,\n");
+	bad_file(file, 3, "longer than the limit");
+	free(file);
+}
+
 static void
 test_bad_rows(void **state)
 {
@@ -534,6 +554,7 @@ test_bad_rows(void **state)
 	bad_file(HDR MARIA NIKOS "1003,100000027,A,B,,6912345678,athens,,"
 	    "active,\n", 4, "mobile");
 	bad_file(HDR MARIA "\n" NIKOS, 3, "blank line");
+	long_fields();
 	bad_file("registry_no,tax_id,surname\n" MARIA, 1, "header");
 	/* Two new people claiming one username: the second is named. */
 	bad_file(HDR MARIA "1003,100000027,A,B,maria.p@athens.gr,,athens,,"
