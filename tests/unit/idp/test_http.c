@@ -1380,36 +1380,32 @@ gate_set(int open)
 
 /* The suspending handlers, saying where their last run was. */
 static http_result
-h_suspend_where(struct http_request *req, struct http_response *resp,
-    void *app)
+note_where(http_result r, struct http_response *resp)
 {
-	http_result r = h_suspend(req, resp, app);
-
 	if (r == HTTP_DONE)
 		(void)buf_printf(&resp->body, " worker=%d", on_worker());
 	return r;
+}
+
+static http_result
+h_suspend_where(struct http_request *req, struct http_response *resp,
+    void *app)
+{
+	return note_where(h_suspend(req, resp, app), resp);
 }
 
 static http_result
 h_early_where(struct http_request *req, struct http_response *resp,
     void *app)
 {
-	http_result r = h_resume_early(req, resp, app);
-
-	if (r == HTTP_DONE)
-		(void)buf_printf(&resp->body, " worker=%d", on_worker());
-	return r;
+	return note_where(h_resume_early(req, resp, app), resp);
 }
 
 static http_result
 h_hold_where(struct http_request *req, struct http_response *resp,
     void *app)
 {
-	http_result r = h_hold(req, resp, app);
-
-	if (r == HTTP_DONE)
-		(void)buf_printf(&resp->body, " worker=%d", on_worker());
-	return r;
+	return note_where(h_hold(req, resp, app), resp);
 }
 
 static const struct http_route off_routes[] = {
